@@ -1,0 +1,1 @@
+"""Follow-ups: the account managers' call queue and peer endorsements."""

@@ -1,0 +1,1 @@
+"""Notifications: touchpoints, their dispatch, email and SMS."""

@@ -1,0 +1,1 @@
+"""Orders: customers, orders, line items, shipments and their events."""

@@ -1,0 +1,126 @@
+"""Orders API: one view per operation, each with its own input and output shapes."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import selectors, services
+from orders.serializers import (
+    BatchInput,
+    OrderInput,
+    OrderListOutput,
+    OrderOutput,
+    ShipmentEventInput,
+    ShipmentEventOutput,
+    ShipmentInput,
+    ShipmentOutput,
+)
+from postpurchase.api_errors import _as_field_errors
+
+
+def _order_response(merchant, order, *, http_status):
+    order = selectors.order_detail_queryset(merchant=merchant).get(pk=order.pk)
+    return Response(OrderOutput(order).data, status=http_status)
+
+
+class OrderListCreateApi(ListAPIView):
+    serializer_class = OrderListOutput
+
+    def get_queryset(self):
+        return selectors.order_list(merchant=self.request.merchant)
+
+    @extend_schema(request=OrderInput, responses={200: OrderOutput, 201: OrderOutput})
+    def post(self, request):
+        data = OrderInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.order_upsert(merchant=request.merchant, data=data.validated_data)
+        return _order_response(
+            request.merchant,
+            result.order,
+            http_status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses=OrderOutput)
+    def get(self, request, order_id: int):
+        order = services.get_order(merchant=request.merchant, order_id=order_id)
+        return _order_response(request.merchant, order, http_status=status.HTTP_200_OK)
+
+
+BatchResult = inline_serializer(
+    "BatchResult",
+    {
+        "results": serializers.ListField(
+            child=inline_serializer(
+                "BatchItemResult",
+                {
+                    "index": serializers.IntegerField(),
+                    "status": serializers.IntegerField(),
+                    "id": serializers.IntegerField(required=False),
+                    "external_id": serializers.CharField(required=False),
+                    "tracking_url": serializers.CharField(required=False),
+                    "errors": serializers.DictField(required=False),
+                },
+            )
+        )
+    },
+)
+
+
+class OrderBatchApi(APIView):
+    @extend_schema(request=BatchInput, responses={200: BatchResult})
+    def post(self, request):
+        batch = BatchInput(data=request.data)
+        batch.is_valid(raise_exception=True)
+        results = []
+        for index, payload in enumerate(batch.validated_data["orders"]):
+            data = OrderInput(data=payload)
+            if not data.is_valid():
+                results.append(
+                    {"index": index, "status": 400, "errors": _as_field_errors(data.errors)}
+                )
+                continue
+            result = services.order_upsert(merchant=request.merchant, data=data.validated_data)
+            results.append(
+                {
+                    "index": index,
+                    "status": 201 if result.created else 200,
+                    "id": result.order.pk,
+                    "external_id": result.order.external_id,
+                    "tracking_url": result.order.tracking_url,
+                }
+            )
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+
+class ShipmentCreateApi(APIView):
+    @extend_schema(request=ShipmentInput, responses={201: ShipmentOutput})
+    def post(self, request, order_id: int):
+        order = services.get_order(merchant=request.merchant, order_id=order_id)
+        data = ShipmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        shipment = services.shipment_create(
+            merchant=request.merchant, order=order, data=data.validated_data
+        )
+        return Response(ShipmentOutput(shipment).data, status=status.HTTP_201_CREATED)
+
+
+class ShipmentEventCreateApi(APIView):
+    @extend_schema(
+        request=ShipmentEventInput, responses={200: ShipmentEventOutput, 201: ShipmentEventOutput}
+    )
+    def post(self, request, shipment_id: int):
+        shipment = services.get_shipment(merchant=request.merchant, shipment_id=shipment_id)
+        data = ShipmentEventInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.shipment_event_record(
+            merchant=request.merchant, shipment=shipment, data=data.validated_data
+        )
+        body = ShipmentEventOutput(result.event).data
+        body["shipment_status"] = result.event.shipment.status
+        return Response(
+            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PostpurchaseConfig(AppConfig):
+    name = "postpurchase"
+    verbose_name = "Postpurchase core"

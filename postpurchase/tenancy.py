@@ -1,0 +1,59 @@
+"""Tenant scoping that is hard to forget.
+
+Every tenant-owned model declares `objects = TenantManager()`. Its plain methods
+(`.all()`, `.filter()`, `.get()`) refuse to run: code must say whose rows it wants
+with `.for_merchant(merchant)`, or opt out loudly with `.unscoped()` (beat-driven
+system work that spans merchants). Django's own machinery uses the model's
+`all_merchants` manager (Meta.default_manager_name), so validation, admin and
+related managers keep working.
+"""
+
+from django.db import models
+from django.http import Http404
+
+
+class TenantScopeError(RuntimeError):
+    """Raised when a tenant-owned model is queried without a merchant."""
+
+
+class TenantManager(models.Manager):
+    def get_queryset(self):
+        raise TenantScopeError(
+            f"{self.model.__name__}.objects needs .for_merchant(merchant) or .unscoped()"
+        )
+
+    def for_merchant(self, merchant) -> models.QuerySet:
+        if merchant is None or getattr(merchant, "pk", None) is None:
+            raise TenantScopeError(f"{self.model.__name__}: for_merchant() needs a saved merchant")
+        return super().get_queryset().filter(merchant=merchant)
+
+    def unscoped(self) -> models.QuerySet:
+        return super().get_queryset()
+
+    def create(self, **kwargs):
+        if kwargs.get("merchant") is None and kwargs.get("merchant_id") is None:
+            raise TenantScopeError(f"{self.model.__name__}.objects.create() needs a merchant")
+        return super().get_queryset().create(**kwargs)
+
+
+class TenantModel(models.Model):
+    """Abstract base: a row that belongs to exactly one merchant."""
+
+    merchant = models.ForeignKey(
+        "postpurchase.Merchant", on_delete=models.CASCADE, related_name="+"
+    )
+
+    objects = TenantManager()
+    all_merchants = models.Manager()  # noqa: DJ012 - a manager, not a field
+
+    class Meta:
+        abstract = True
+        default_manager_name = "all_merchants"
+
+
+def get_for_merchant(model, *, merchant, **lookup):
+    """One object of `merchant`, or the same 404 whether it is missing or someone else's."""
+    try:
+        return model.objects.for_merchant(merchant).get(**lookup)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"No {model._meta.verbose_name} matches the given query.") from None

@@ -1,0 +1,167 @@
+"""Shared fixtures: two merchants, their people and API clients.
+
+Alice owns Nordic Living (merchant A), Anders is its account manager; Bob owns
+Bergmann Möbel (merchant B). Every isolation test asks for A's data as B.
+"""
+
+import contextlib
+import copy
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from notifications import sms
+from postpurchase.models import Membership, User
+from postpurchase.services import api_key_create, merchant_create
+
+SERVICES_CONFIGURED = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if SERVICES_CONFIGURED:
+        return
+    for item in items:
+        if "services" in item.keywords:
+            if REQUIRE_SERVICES:
+                item.add_marker(
+                    pytest.mark.xfail(
+                        reason="services required but not configured", strict=True, run=False
+                    )
+                )
+            else:
+                item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL and REDIS_URL"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_outboxes(settings):
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    # A cache that is down must not hide a test's own result.
+    with contextlib.suppress(Exception):
+        cache.clear()
+    yield
+
+
+ORDER_PAYLOAD = {
+    "external_id": "1001",
+    "number": "#1001",
+    "placed_at": "2026-11-20T10:00:00Z",
+    "currency": "DKK",
+    "total": "1299.00",
+    "locale": "da",
+    "customer": {
+        "email": "anna@example.com",
+        "phone": "+4520123456",
+        "first_name": "Anna",
+        "last_name": "Holm",
+        "consent": {"email": True, "sms": True},
+    },
+    "shipping_address": {
+        "line1": "Strandvejen 12",
+        "city": "Aarhus",
+        "postal_code": "8000",
+        "country": "DK",
+    },
+    "items": [
+        {
+            "sku": "SOFA-1",
+            "name": "Sofa Hygge 3-seater",
+            "quantity": 1,
+            "unit_price": "1299.00",
+            "image_url": "https://shop.example.com/img/sofa.jpg",
+            "product_url": "https://shop.example.com/p/sofa",
+        }
+    ],
+}
+
+
+@pytest.fixture
+def order_payload():
+    """A fresh, valid order payload each time (the contract's example)."""
+    return copy.deepcopy(ORDER_PAYLOAD)
+
+
+def make_payload(external_id: str, **overrides) -> dict:
+    payload = copy.deepcopy(ORDER_PAYLOAD)
+    payload["external_id"] = external_id
+    payload["number"] = f"#{external_id}"
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def merchant_a(db):
+    merchant = merchant_create(
+        name="Nordic Living",
+        slug="nordic-living",
+        timezone_name="Europe/Copenhagen",
+        owner_email="alice@nordic.example",
+        locale="da",
+    )
+    return merchant
+
+
+@pytest.fixture
+def merchant_b(db):
+    return merchant_create(
+        name="Bergmann Möbel",
+        slug="bergmann",
+        timezone_name="Europe/Berlin",
+        owner_email="bob@bergmann.example",
+        locale="de",
+    )
+
+
+@pytest.fixture
+def alice(merchant_a):
+    user = User.objects.get(email="alice@nordic.example")
+    user.set_password("alice-password-1")
+    user.full_name = "Alice Nordahl"
+    user.save()
+    return user
+
+
+@pytest.fixture
+def anders(merchant_a):
+    """An account manager of merchant A."""
+    user = User.objects.create_user(
+        "anders@nordic.example", "anders-password-1", full_name="Anders Berg"
+    )
+    Membership.objects.create(merchant=merchant_a, user=user, role=Membership.Role.ACCOUNT_MANAGER)
+    return user
+
+
+@pytest.fixture
+def bob(merchant_b):
+    user = User.objects.get(email="bob@bergmann.example")
+    user.set_password("bob-password-1")
+    user.full_name = "Bob Bergmann"
+    user.save()
+    return user
+
+
+def _api_client(merchant) -> APIClient:
+    _, raw = api_key_create(merchant=merchant, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.raw_key = raw
+    return client
+
+
+@pytest.fixture
+def api_a(merchant_a) -> APIClient:
+    return _api_client(merchant_a)
+
+
+@pytest.fixture
+def api_b(merchant_b) -> APIClient:
+    return _api_client(merchant_b)

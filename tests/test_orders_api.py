@@ -1,0 +1,133 @@
+"""The orders API: upsert, batch, shipments, events, errors and scoping."""
+
+import pytest
+
+from notifications.models import Touchpoint
+from orders.models import Order, ShipmentEvent
+from tests.conftest import make_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_order_is_created_with_tracking_url_and_touchpoints(api_a, order_payload):
+    response = api_a.post("/api/v1/orders/", order_payload, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["external_id"] == "1001"
+    assert body["tracking_url"].startswith("http://testserver/t/")
+    kinds = {(t["kind"], t["channel"]) for t in body["touchpoints"]}
+    assert kinds == {("congratulation", "email"), ("followup_call", "call")}
+
+
+def test_same_external_id_again_returns_same_order_without_second_congratulation(
+    api_a, merchant_a, order_payload
+):
+    first = api_a.post("/api/v1/orders/", order_payload, format="json").json()
+    order_payload["total"] = "1399.00"
+    second = api_a.post("/api/v1/orders/", order_payload, format="json")
+    assert second.status_code == 200
+    assert second.json()["id"] == first["id"]
+    assert second.json()["total"] == "1399.00"
+    assert Order.objects.for_merchant(merchant_a).count() == 1
+    assert Touchpoint.objects.for_merchant(merchant_a).filter(kind="congratulation").count() == 1
+
+
+def test_invalid_order_is_400_with_field_messages_and_saves_nothing(
+    api_a, merchant_a, order_payload
+):
+    order_payload["customer"]["phone"] = "12"
+    order_payload["currency"] = "kroner"
+    order_payload["items"][0]["quantity"] = 0
+    response = api_a.post("/api/v1/orders/", order_payload, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert "phone" in errors["customer"]
+    assert "currency" in errors
+    assert "quantity" in errors["items"]["0"]
+    assert Order.objects.for_merchant(merchant_a).count() == 0
+
+
+def test_batch_with_a_bad_order_keeps_the_good_ones(api_a, merchant_a):
+    bad = make_payload("2")
+    bad["total"] = "-5"
+    response = api_a.post(
+        "/api/v1/orders/batch/",
+        {"orders": [make_payload("1"), bad, make_payload("3")]},
+        format="json",
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 400, 201]
+    assert "total" in results[1]["errors"]
+    assert set(Order.objects.for_merchant(merchant_a).values_list("external_id", flat=True)) == {
+        "1",
+        "3",
+    }
+
+
+def test_missing_or_revoked_key_is_401(api_a, merchant_a, client):
+    assert client.get("/api/v1/orders/").status_code == 401
+    from postpurchase.models import ApiKey
+    from postpurchase.services import api_key_revoke
+
+    key = ApiKey.objects.for_merchant(merchant_a).get()
+    api_key_revoke(merchant=merchant_a, key_id=key.pk)
+    assert api_a.get("/api/v1/orders/").status_code == 401
+
+
+def test_other_merchants_order_is_404(api_a, api_b, order_payload):
+    order_id = api_a.post("/api/v1/orders/", order_payload, format="json").json()["id"]
+    assert api_b.get(f"/api/v1/orders/{order_id}/").status_code == 404
+    shipment = {"carrier": "gls", "tracking_number": "X1"}
+    assert (
+        api_b.post(f"/api/v1/orders/{order_id}/shipments/", shipment, format="json").status_code
+        == 404
+    )
+    assert api_b.get("/api/v1/orders/").json()["count"] == 0
+
+
+def _shipment(api, order_payload):
+    order_id = api.post("/api/v1/orders/", order_payload, format="json").json()["id"]
+    response = api.post(
+        f"/api/v1/orders/{order_id}/shipments/",
+        {"carrier": "gls", "tracking_number": "GLS123", "estimated_delivery": "2026-11-24"},
+        format="json",
+    )
+    assert response.status_code == 201
+    return order_id, response.json()["id"]
+
+
+def test_out_of_order_events_keep_latest_status(api_a, merchant_a, order_payload):
+    _, shipment_id = _shipment(api_a, order_payload)
+    url = f"/api/v1/shipments/{shipment_id}/events/"
+    api_a.post(url, {"status": "delivered", "occurred_at": "2026-11-23T12:00:00Z"}, format="json")
+    late = api_a.post(
+        url, {"status": "in_transit", "occurred_at": "2026-11-22T08:00:00Z"}, format="json"
+    )
+    assert late.status_code == 201
+    assert late.json()["shipment_status"] == "delivered"
+    assert ShipmentEvent.objects.for_merchant(merchant_a).count() == 2
+
+
+def test_duplicate_event_changes_nothing_and_notifies_no_one(api_a, merchant_a, order_payload):
+    _, shipment_id = _shipment(api_a, order_payload)
+    url = f"/api/v1/shipments/{shipment_id}/events/"
+    event = {"status": "in_transit", "occurred_at": "2026-11-22T08:00:00Z"}
+    assert api_a.post(url, event, format="json").status_code == 201
+    updates = Touchpoint.objects.for_merchant(merchant_a).filter(kind="shipment_update").count()
+    again = api_a.post(url, event, format="json")
+    assert again.status_code == 200
+    assert ShipmentEvent.objects.for_merchant(merchant_a).count() == 1
+    assert (
+        Touchpoint.objects.for_merchant(merchant_a).filter(kind="shipment_update").count()
+        == updates
+        == 2
+    )
+
+
+def test_unscoped_query_on_tenant_model_is_refused(merchant_a):
+    from postpurchase.tenancy import TenantScopeError
+
+    with pytest.raises(TenantScopeError):
+        Order.objects.filter(number="#1")
+    assert Order.objects.for_merchant(merchant_a).count() == 0

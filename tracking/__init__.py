@@ -1,0 +1,1 @@
+"""Tracking: the branded public tracking pages, cross-sell and carrier feeds."""
