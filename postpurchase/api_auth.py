@@ -1,5 +1,6 @@
 """Bearer API-key authentication: finds the merchant once and puts it on the request."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from postpurchase.services import api_key_authenticate
@@ -52,3 +53,11 @@ class HasMerchant(permissions.BasePermission):
             return False
         request.merchant = merchant
         return True
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "postpurchase.api_auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "A merchant API key."}

@@ -191,6 +191,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Swagger UI from the installed sidecar package: no CDN, CSP stays "self".
+    "ENUM_NAME_OVERRIDES": {
+        "LocaleEnum": "postpurchase.models.LOCALES",
+        "ShipmentStatusEnum": "orders.models.ShipmentStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
