@@ -187,3 +187,72 @@ class ShipmentEvent(TenantModel):
 
     def __str__(self):
         return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Product(TenantModel):
+    """An item of the merchant's catalogue: what cross-sell slots and content refer to."""
+
+    sku = models.CharField(max_length=100)
+    name = models.CharField(max_length=300)
+    category = models.CharField(max_length=100, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    image_url = models.URLField(max_length=1000, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Lower is better; null means "not a best seller". Fallback cross-sell order.
+    best_seller_rank = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "sku"], name="uniq_product_sku_per_merchant"
+            )
+        ]
+        indexes = [models.Index(fields=["merchant", "category"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Benefit(TenantModel):
+    """A reason the purchase was a good choice, for a product (sku) or a category.
+
+    Both blank means it applies to every order: the fallback.
+    """
+
+    sku = models.CharField(max_length=100, blank=True)
+    category = models.CharField(max_length=100, blank=True)
+    locale = models.CharField(max_length=5, choices=LOCALES)
+    text = models.CharField(max_length=300)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text
+
+
+class Testimonial(TenantModel):
+    """Social proof from a similar customer, entered by the merchant."""
+
+    author_name = models.CharField(max_length=100)
+    author_detail = models.CharField(max_length=100, blank=True)  # "Aarhus", "Studio K"
+    quote = models.CharField(max_length=600)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)  # 1..5
+    sku = models.CharField(max_length=100, blank=True)
+    category = models.CharField(max_length=100, blank=True)
+    locale = models.CharField(max_length=5, choices=LOCALES)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.author_name}: {self.quote[:40]}"

@@ -193,3 +193,22 @@ class Branding(models.Model):
 
     def __str__(self):
         return f"Branding of {self.merchant}"
+
+
+class AuditLogEntry(TenantModel):
+    """Who changed what: branding, templates, keys, team, data-rights actions."""
+
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=60)  # "branding.updated", "api_key.revoked", …
+    target = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"

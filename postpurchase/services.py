@@ -64,3 +64,19 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         ApiKey.all_merchants.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+def audit_record(
+    *,
+    merchant: Merchant,
+    actor: User | None,
+    action: str,
+    target: str = "",
+    details: dict | None = None,
+):
+    """Append to the merchant's audit log. Never put secrets in `details`."""
+    from postpurchase.models import AuditLogEntry
+
+    return AuditLogEntry.objects.create(
+        merchant=merchant, actor=actor, action=action, target=target, details=details or {}
+    )
