@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "postpurchase.limits.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -177,7 +178,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["postpurchase.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["postpurchase.api_auth.HasMerchant"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["postpurchase.limits.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["postpurchase.limits.MerchantApiThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -202,6 +204,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+# Abuse and cost limits (postpurchase/limits.py). Generous: a shop never meets them.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 6000)  # requests per merchant per window
+API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
+SMS_LIMIT_PER_MERCHANT_PER_DAY = env_int("SMS_LIMIT_PER_MERCHANT_PER_DAY", 20000)
+SMS_LIMIT_PER_NUMBER_PER_DAY = env_int("SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
 
 # Production hardening: on unless DEBUG, so `check --deploy` passes from env alone.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -165,3 +165,7 @@ def api_a(merchant_a) -> APIClient:
 @pytest.fixture
 def api_b(merchant_b) -> APIClient:
     return _api_client(merchant_b)
+
+
+# The summary table of faults, inputs and isolation checks (tests/guarantees.py).
+from tests.guarantees import pytest_terminal_summary  # noqa: E402, F401

@@ -1,0 +1,136 @@
+"""Limits that keep one client from hurting the service or a merchant's bill.
+
+Request bodies are capped before anything reads them, JSON is refused when it
+nests deeper than any real payload, API keys have a per-merchant quota, and SMS
+have daily caps per merchant and per phone number (a leaked key must not be able
+to pump SMS to premium numbers). All figures are settings with generous defaults.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+from rest_framework import parsers, throttling
+from rest_framework.exceptions import ParseError
+
+from postpurchase import ratelimit
+
+logger = logging.getLogger(__name__)
+
+MAX_JSON_DEPTH = 32
+
+
+def _max_body_bytes() -> int:
+    return getattr(settings, "API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+
+
+class BodySizeLimitMiddleware:
+    """413 for any non-form body over API_MAX_BODY_BYTES, before a view reads it.
+
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE covers form posts only; JSON API and
+    webhook bodies would otherwise be read whole into memory. Multipart uploads
+    keep Django's own limits (files stream to disk).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not content_type.startswith("multipart/form-data"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            limit = _max_body_bytes()
+            if length < 0 or length > limit:
+                message = (
+                    f"Request body too large: at most {limit} bytes are accepted."
+                    if length > limit
+                    else "Content-Length is not a number."
+                )
+                return JsonResponse(
+                    {"errors": {"detail": [message]}}, status=413 if length > limit else 400
+                )
+        return self.get_response(request)
+
+
+def _depth_exceeds(value, limit: int) -> bool:
+    # Iterative walk: a recursive one would fail on exactly the inputs it guards against.
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, plus a clear 400 for absurdly nested documents.
+
+    The standard library raises RecursionError (not ValueError) on very deep
+    nesting, which DRF would turn into a 500.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels).") from None
+        if _depth_exceeds(data, MAX_JSON_DEPTH):
+            raise ParseError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels).")
+        return data
+
+
+class MerchantApiThrottle(throttling.BaseThrottle):
+    """Per-merchant API quota: API_RATE_LIMIT requests per API_RATE_WINDOW seconds.
+
+    DRF answers a refusal with 429 and Retry-After. Requests without a merchant
+    (no key) are not counted: they are refused with 401 before this runs.
+    """
+
+    def allow_request(self, request, view):
+        merchant = getattr(request._request, "merchant", None)
+        if merchant is None:
+            return True
+        window = getattr(settings, "API_RATE_WINDOW", 60)
+        verdict = ratelimit.hit(
+            f"api:{merchant.pk}", limit=getattr(settings, "API_RATE_LIMIT", 6000), window=window
+        )
+        self._retry_after = verdict.retry_after
+        return verdict.allowed
+
+    def wait(self):
+        return max(1, getattr(self, "_retry_after", 1))
+
+
+def sms_quota_refusal(*, merchant, to: str) -> str:
+    """Why an SMS to `to` must not be sent now, or "" if it may.
+
+    Counted from the touchpoints table (the durable record of what was sent),
+    not from the cache, so a Redis restart cannot reset a merchant's budget.
+    """
+    from notifications.models import Touchpoint
+
+    since = timezone.now() - timedelta(days=1)
+    sent = (
+        Touchpoint.objects.for_merchant(merchant)
+        .filter(channel=Touchpoint.Channel.SMS, sent_at__gte=since)
+        .exclude(sent_at__isnull=True)
+    )
+    per_merchant = getattr(settings, "SMS_LIMIT_PER_MERCHANT_PER_DAY", 20000)
+    per_number = getattr(settings, "SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
+    if sent.count() >= per_merchant:
+        return f"daily SMS limit of {per_merchant} for this merchant reached"
+    if sent.filter(order__customer__phone=to).count() >= per_number:
+        return f"daily SMS limit of {per_number} for this number reached"
+    return ""

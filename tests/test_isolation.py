@@ -1,0 +1,265 @@
+"""Merchant B never sees or changes merchant A's data, on any URL the app serves.
+
+One generated test walks every URL pattern (django.urls resolver). Each pattern
+is either covered by probes below (A's object asked for as B, by API key or by
+dashboard login: always 404; A's data never in B's lists, searches, exports,
+previews or metrics) or allowed as public/unscoped with a reason. A new URL that
+is in neither list fails `test_every_url_pattern_is_covered_or_explicitly_public`.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from orders.models import Order, Shipment, ShipmentEvent
+from orders.services import order_upsert, shipment_create, shipment_event_record
+from tests.conftest import make_payload
+from tests.guarantees import record
+
+pytestmark = pytest.mark.django_db
+
+# Strings that exist only in merchant A's data: none may appear in a response to B.
+A_MARKERS = ("anna.secret@nordic.example", "Holmgaard-Secret", "#A-SECRET-1", "SOFA-SECRET-A")
+B_MARKER = "#B-OWN-7"
+
+
+def walk_patterns(patterns=None, prefix: str = "", namespace: str = ""):
+    """Yield (route, name) of every URL pattern, namespaces included."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from walk_patterns(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            yield route, f"{namespace}{pattern.name}" if pattern.name else None
+
+
+# Public or unscoped URLs, each with the reason it needs no tenant check.
+PUBLIC_PREFIXES = {
+    "platform-admin/": "Django admin for platform staff (is_staff) only; merchants cannot sign in "
+    "(checked by test_platform_admin_refuses_merchant_owner)",
+}
+PUBLIC = {
+    "healthz": "liveness probe, returns 'ok' and nothing else",
+    "api-schema": "OpenAPI description of the API, no merchant data",
+    "api-docs": "Swagger UI page around the schema, no merchant data",
+}
+
+
+@dataclass
+class Probe:
+    """One request made as merchant B for something of merchant A."""
+
+    method: str = "GET"
+    auth: str = "api"  # "api" (B's key) or "dashboard" (Bob signed in)
+    kwargs: Any = None  # world -> URL kwargs naming A's objects
+    body: Any = None  # world -> request body
+    query: dict = field(default_factory=dict)
+    expect: str = "404"  # "404", or "no-leak" (any 2xx without A's data)
+    check: Any = None  # (world, response) -> bool, an extra condition
+
+
+@dataclass
+class World:
+    merchant_a: Any
+    merchant_b: Any
+    order_a: Order
+    shipment_a: Shipment
+    event_a: ShipmentEvent
+    order_b: Order
+    extra: dict = field(default_factory=dict)
+
+
+def _a_order_payload():
+    payload = make_payload("A-1", number="#A-SECRET-1")
+    payload["customer"].update(
+        email="anna.secret@nordic.example", last_name="Holmgaard-Secret", phone="+4520123456"
+    )
+    payload["items"][0]["sku"] = "SOFA-SECRET-A"
+    return payload
+
+
+EVENT = {"status": "delivered", "occurred_at": "2026-11-22T10:00:00Z"}
+
+# Route name (or route string when unnamed) -> the probes that cover it.
+COVERED: dict[str, list[Probe]] = {
+    "orders_api:order-list": [
+        Probe(expect="no-leak"),
+        Probe(expect="no-leak", query={"search": "anna.secret@nordic.example"}),
+        # Upserting A's external_id as B creates B's own order; A's stays untouched.
+        Probe(
+            method="POST",
+            expect="no-leak",
+            body=lambda w: make_payload("A-1"),
+            check=lambda w, r: r.json()["id"] != w.order_a.pk,
+        ),
+    ],
+    "orders_api:order-batch": [
+        Probe(
+            method="POST",
+            expect="no-leak",
+            body=lambda w: {"orders": [make_payload("A-1")]},
+            check=lambda w, r: r.json()["results"][0]["id"] != w.order_a.pk,
+        ),
+    ],
+    "orders_api:order-detail": [Probe(kwargs=lambda w: {"order_id": w.order_a.pk})],
+    "orders_api:shipment-create": [
+        Probe(
+            method="POST",
+            kwargs=lambda w: {"order_id": w.order_a.pk},
+            body=lambda w: {"carrier": "gls", "tracking_number": "B-INJECTED"},
+        )
+    ],
+    "orders_api:shipment-event-create": [
+        Probe(
+            method="POST",
+            kwargs=lambda w: {"shipment_id": w.shipment_a.pk},
+            body=lambda w: {"status": "returned_to_sender", "occurred_at": "2026-11-23T10:00:00Z"},
+        )
+    ],
+}
+
+
+def _is_public(route: str, name: str | None) -> bool:
+    return (name in PUBLIC) or any(route.startswith(p) for p in PUBLIC_PREFIXES)
+
+
+def test_every_url_pattern_is_covered_or_explicitly_public():
+    uncovered = [
+        f"{route} (name={name})"
+        for route, name in walk_patterns()
+        if not _is_public(route, name) and (name or route) not in COVERED
+    ]
+    record("isolation", "URL patterns walked", patterns=len(list(walk_patterns())))
+    assert not uncovered, (
+        "URL patterns without a tenant-isolation probe: add them to COVERED (or PUBLIC with "
+        "a reason) in tests/test_isolation.py:\n  " + "\n  ".join(uncovered)
+    )
+
+
+def test_registry_names_only_urls_that_exist():
+    known = {name or route for route, name in walk_patterns()}
+    stale = sorted(set(COVERED) - known)
+    assert not stale, f"COVERED names URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(merchant_a, merchant_b, alice, bob):
+    from orders.serializers import OrderInput
+
+    def upsert(merchant, payload):
+        data = OrderInput(data=payload)
+        data.is_valid(raise_exception=True)
+        return order_upsert(merchant=merchant, data=data.validated_data).order
+
+    order_a = upsert(merchant_a, _a_order_payload())
+    shipment_a = shipment_create(
+        merchant=merchant_a,
+        order=order_a,
+        data={"carrier": "gls", "tracking_number": "A-TRACK-SECRET"},
+    )
+    from django.utils.dateparse import parse_datetime
+
+    event_a = shipment_event_record(
+        merchant=merchant_a,
+        shipment=shipment_a,
+        data={"status": "in_transit", "occurred_at": parse_datetime("2026-11-21T10:00:00Z")},
+    ).event
+    order_b = upsert(merchant_b, make_payload("B-7", number=B_MARKER))
+    return World(merchant_a, merchant_b, order_a, shipment_a, event_a, order_b)
+
+
+def _snapshot(world: World) -> dict:
+    """Everything of A's that a probe could change."""
+    a = world.merchant_a
+    order = Order.objects.for_merchant(a).get(pk=world.order_a.pk)
+    return {
+        "orders": sorted(Order.objects.for_merchant(a).values_list("pk", "number", "total")),
+        "customer": (order.customer.email, order.customer.last_name, order.customer.phone),
+        "shipments": sorted(
+            Shipment.objects.for_merchant(a).values_list("pk", "status", "tracking_number")
+        ),
+        "events": ShipmentEvent.objects.for_merchant(a).count(),
+    }
+
+
+def _url_for(key: str, kwargs: dict) -> str:
+    """Reverse a named pattern; an unnamed one is keyed by its route string."""
+    if "/" not in key:
+        return reverse(key, kwargs=kwargs)
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), key)
+
+
+def _client_as_b(auth: str, api_b, bob) -> Any:
+    if auth == "api":
+        return api_b
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+def _probe_ids():
+    return [f"{name}[{i}]" for name, probes in COVERED.items() for i in range(len(probes))]
+
+
+@pytest.mark.parametrize("probe_id", _probe_ids())
+def test_merchant_b_cannot_reach_merchant_a_data(probe_id, world, api_b, bob):
+    name, index = probe_id[:-1].rsplit("[", 1)
+    probe = COVERED[name][int(index)]
+    kwargs = probe.kwargs(world) if probe.kwargs else {}
+    url = _url_for(name, kwargs)
+    client = _client_as_b(probe.auth, api_b, bob)
+    before = _snapshot(world)
+    if probe.method == "GET":
+        response = client.get(url, probe.query)
+    else:
+        body = probe.body(world) if probe.body else {}
+        if probe.auth == "api":
+            response = client.generic(
+                probe.method, url, data=json.dumps(body), content_type="application/json"
+            )
+        else:
+            response = client.post(url, body)
+    content = response.content.decode(errors="replace")
+    leaked = [marker for marker in A_MARKERS if marker in content]
+    assert not leaked, f"{probe.method} {url} as B shows A's data: {leaked}"
+    if probe.expect == "404":
+        assert response.status_code == 404, (probe.method, url, response.status_code, content[:300])
+    else:
+        assert 200 <= response.status_code < 300, (
+            probe.method,
+            url,
+            response.status_code,
+            content[:300],
+        )
+    assert _snapshot(world) == before, f"{probe.method} {url} as B changed A's data"
+    if probe.check:
+        assert probe.check(world, response), (probe.method, url, content[:300])
+    record(
+        "isolation",
+        f"{probe.method} {name}",
+        as_b=probe.auth,
+        status=response.status_code,
+        leaked=0,
+    )
+
+
+def test_b_lists_show_b_own_orders_so_absence_of_a_means_something(world, api_b):
+    body = api_b.get("/api/v1/orders/").json()
+    numbers = [row["number"] for row in body["results"]]
+    assert numbers == [B_MARKER]
+
+
+def test_platform_admin_refuses_merchant_owner(world, bob):
+    client = Client()
+    client.force_login(bob)
+    response = client.get("/platform-admin/orders/order/")
+    assert response.status_code == 302
+    assert "/platform-admin/login/" in response["Location"]
