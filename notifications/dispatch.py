@@ -1,7 +1,9 @@
 """The dispatcher: claims due touchpoints and sends each exactly once.
 
 A claim is a conditional UPDATE (status scheduled -> sending) that only one
-dispatcher can win, on PostgreSQL and SQLite alike.
+dispatcher can win, on PostgreSQL and SQLite alike. The dispatcher also gives
+back claims whose worker died mid-send (stuck in `sending`), so nothing stays
+unsent forever.
 """
 
 import logging
@@ -9,40 +11,90 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Touchpoint
+from notifications import conf
+from notifications.history import touchpoint_transition
+from notifications.models import DeliveryAttempt, Touchpoint
 
 logger = logging.getLogger(__name__)
 
 SENDABLE_CHANNELS = (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS)
+S = Touchpoint.Status
 
 
 def touchpoint_claim(*, touchpoint_id: int) -> bool:
     """Win the right to send one touchpoint. False if someone else has it or it is done."""
     now = timezone.now()
     won = Touchpoint.all_merchants.filter(
-        pk=touchpoint_id, status=Touchpoint.Status.SCHEDULED, due_at__lte=now
-    ).update(status=Touchpoint.Status.SENDING, claimed_at=now)
+        pk=touchpoint_id, status=S.SCHEDULED, due_at__lte=now
+    ).update(status=S.SENDING, claimed_at=now, updated_at=now)
     return won == 1
 
 
 def due_touchpoint_ids(*, limit: int = 500) -> list[int]:
     return list(
         Touchpoint.objects.unscoped()
-        .filter(
-            status=Touchpoint.Status.SCHEDULED,
-            due_at__lte=timezone.now(),
-            channel__in=SENDABLE_CHANNELS,
-        )
+        .filter(status=S.SCHEDULED, due_at__lte=timezone.now(), channel__in=SENDABLE_CHANNELS)
         .order_by("due_at")
         .values_list("pk", flat=True)[:limit]
     )
 
 
-def touchpoints_dispatch_due(*, limit: int = 500) -> list[int]:
-    """Queue a send task for every due touchpoint. Returns the ids queued."""
+def touchpoints_recover_stuck(*, now=None) -> list[int]:
+    """Give claims older than TOUCHPOINT_STUCK_AFTER_SECONDS back to `scheduled`.
+
+    Their worker died (SIGKILL, OOM, deploy) between claim and outcome. The
+    in-progress attempt is marked abandoned; the provider may have accepted it,
+    so the resend can be the one duplicate the design allows.
+    """
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(seconds=conf.stuck_after_seconds())
+    recovered = []
+    stuck = (
+        Touchpoint.objects.unscoped()
+        .filter(status=S.SENDING, claimed_at__lt=cutoff)
+        .select_related("merchant")[:500]
+    )
+    for touchpoint in stuck:
+        give_up = touchpoint.attempts >= conf.max_attempts()
+        moved = touchpoint_transition(
+            touchpoint=touchpoint,
+            to_status=S.FAILED if give_up else S.SCHEDULED,
+            from_statuses=(S.SENDING,),
+            reason="claim expired (worker lost mid-send)"
+            + (f"; gave up after {touchpoint.attempts} attempts" if give_up else ""),
+            due_at=now,
+            claimed_at=None,
+        )
+        # Only the one who moved it (a claimed_at match would be stricter, but the
+        # conditional status update already makes this single-winner).
+        if moved:
+            DeliveryAttempt.all_merchants.filter(
+                touchpoint_id=touchpoint.pk, outcome=DeliveryAttempt.Outcome.IN_PROGRESS
+            ).update(
+                outcome=DeliveryAttempt.Outcome.ABANDONED,
+                finished_at=now,
+                error="worker lost before the outcome was recorded",
+            )
+            recovered.append(touchpoint.pk)
+    if recovered:
+        logger.warning("recovered %d stuck touchpoint claim(s)", len(recovered))
+    return recovered
+
+
+def touchpoints_dispatch_due(
+    *, limit: int = 500, inline: bool = False, recover: bool = True
+) -> list[int]:
+    """Queue (or with inline=True, send here) every due touchpoint. Returns the ids."""
+    from notifications.sending import touchpoint_send
     from notifications.tasks import enqueue_send
 
+    if recover:
+        touchpoints_recover_stuck()
     ids = due_touchpoint_ids(limit=limit)
+    if inline:
+        for touchpoint_id in ids:
+            touchpoint_send(touchpoint_id=touchpoint_id)
+        return ids
     for touchpoint_id in ids:
         transaction.on_commit(lambda pk=touchpoint_id: enqueue_send(pk))
     return ids

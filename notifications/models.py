@@ -1,10 +1,19 @@
-"""Touchpoints: every planned contact with a buyer, one row each, sent once."""
+"""Touchpoints: every planned contact with a buyer, one row each, sent once.
 
+Beside them: every delivery attempt and status change (the history), the
+merchant's per-status shipment notification settings, message template
+overrides, opt-outs (suppressions) and messaging preferences.
+"""
+
+import datetime as dt
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from postpurchase.models import LOCALES
 from postpurchase.tenancy import TenantModel
 
 
@@ -46,7 +55,8 @@ class Touchpoint(TenantModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    provider_message_id = models.CharField(max_length=200, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    recipient = models.CharField(max_length=254, blank=True)  # the address it went to
     callback_code = models.CharField(max_length=32, unique=True, default=new_callback_code)
     error = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -75,3 +85,161 @@ class Touchpoint(TenantModel):
     @property
     def public_status(self) -> str:
         return self.Status.SCHEDULED if self.status == self.Status.SENDING else self.status
+
+
+class DeliveryAttempt(TenantModel):
+    """One try at handing a touchpoint to its provider, written before the call is made.
+
+    An attempt still `in_progress` when its claim is recovered is `abandoned`: the
+    worker died, and the provider may or may not have accepted the message.
+    """
+
+    class Outcome(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        SENT = "sent"
+        TEMPORARY_ERROR = "temporary_error"
+        PERMANENT_ERROR = "permanent_error"
+        ABANDONED = "abandoned"
+
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["touchpoint", "number", "id"]
+
+    def __str__(self):
+        return f"attempt {self.number} of touchpoint {self.touchpoint_id}: {self.outcome}"
+
+
+class TouchpointStatusChange(TenantModel):
+    """The status history of a touchpoint: every move, with why."""
+
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["touchpoint", "created_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class ShipmentNotificationSetting(TenantModel):
+    """A merchant's choice to notify (or not) a shipment status on a channel.
+
+    No row means the default in notifications.selectors.DEFAULT_SHIPMENT_CHANNELS.
+    """
+
+    status = models.CharField(max_length=30)
+    channel = models.CharField(max_length=10, choices=[("email", "email"), ("sms", "sms")])
+    enabled = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "status", "channel"], name="uniq_shipment_notification_setting"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.status}/{self.channel}: {'on' if self.enabled else 'off'}"
+
+
+class MessageTemplate(TenantModel):
+    """A merchant's own wording for one kind, channel and locale (optionally one status).
+
+    `subject` and `body` use {{ variables }} from notifications.templating; the
+    email layout (branding, order summary, unsubscribe) stays ours around `body`.
+    """
+
+    kind = models.CharField(max_length=30, choices=Touchpoint.Kind.choices)
+    channel = models.CharField(max_length=10, choices=Touchpoint.Channel.choices)
+    locale = models.CharField(max_length=5, choices=LOCALES)
+    # Blank: every status of a shipment_update; else only that status.
+    shipment_status = models.CharField(max_length=30, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "kind", "channel", "locale", "shipment_status"],
+                name="uniq_message_template",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind}/{self.channel}/{self.locale} {self.shipment_status}".strip()
+
+
+class Suppression(models.Model):
+    """An address that must not be contacted on a channel: unsubscribed, STOP, hard bounce.
+
+    `merchant` null means every merchant: an SMS STOP to the platform's number.
+    """
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        SMS_STOP = "sms_stop", _("Replied STOP")
+        HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+        COMPLAINT = "complaint", _("Spam complaint")
+        INVALID = "invalid", _("Invalid address")
+
+    merchant = models.ForeignKey(
+        "postpurchase.Merchant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=Touchpoint.Channel.choices)
+    address = models.CharField(max_length=254)  # lower-cased email or E.164 number
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "address"])]
+
+    def __str__(self):
+        return f"{self.channel}:{self.address} ({self.reason})"
+
+
+def default_quiet_start() -> dt.time:
+    return dt.time(21, 0)
+
+
+def default_quiet_end() -> dt.time:
+    return dt.time(8, 0)
+
+
+class MessagingPreferences(models.Model):
+    """Per-merchant messaging knobs. No row means the defaults."""
+
+    merchant = models.OneToOneField(
+        "postpurchase.Merchant", on_delete=models.CASCADE, related_name="messaging_preferences"
+    )
+    sms_quiet_start = models.TimeField(default=default_quiet_start)
+    sms_quiet_end = models.TimeField(default=default_quiet_end)
+    # Shown as "expected delivery" in the congratulation until a shipment has an estimate.
+    delivery_days_min = models.PositiveSmallIntegerField(default=2)
+    delivery_days_max = models.PositiveSmallIntegerField(default=5)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Messaging preferences of {self.merchant_id}"

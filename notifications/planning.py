@@ -7,8 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from followups.scheduling import next_business_day_start
+from notifications import conf, quiet_hours
+from notifications.history import touchpoint_record_planned, touchpoint_transition
 from notifications.models import Touchpoint
+from notifications.selectors import is_suppressed, shipment_channels_enabled
 from orders.models import Order, Shipment, ShipmentEvent
+
+S = Touchpoint.Status
 
 
 def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
@@ -16,6 +21,11 @@ def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
     merchant = order.merchant
     now = timezone.now()
     customer = order.customer
+    email_ok = (
+        customer.consent_email
+        and bool(customer.email)
+        and not is_suppressed(merchant=merchant, channel="email", address=customer.email)
+    )
     planned = [
         Touchpoint(
             merchant=merchant,
@@ -24,9 +34,8 @@ def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
             channel=Touchpoint.Channel.EMAIL,
             cause="order",
             due_at=now,
-            status=Touchpoint.Status.SCHEDULED
-            if customer.consent_email and customer.email
-            else Touchpoint.Status.SKIPPED,
+            status=S.SCHEDULED if email_ok else S.SKIPPED,
+            error="" if email_ok else "no email consent",
         ),
         Touchpoint(
             merchant=merchant,
@@ -35,13 +44,13 @@ def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
             channel=Touchpoint.Channel.CALL,
             cause="order",
             due_at=next_business_day_start(merchant=merchant, after=max(order.placed_at, now)),
-            status=Touchpoint.Status.SCHEDULED
-            if customer.consent_call and customer.phone
-            else Touchpoint.Status.SKIPPED,
+            status=S.SCHEDULED if customer.consent_call and customer.phone else S.SKIPPED,
+            error="" if customer.consent_call and customer.phone else "no call consent",
         ),
     ]
     # A new order has no touchpoints yet, so no conflict can occur and pks come back.
     created = Touchpoint.objects.for_merchant(merchant).bulk_create(planned)
+    touchpoint_record_planned(created)
     _send_due_after_commit(created)
     return created
 
@@ -49,33 +58,88 @@ def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
 def touchpoints_plan_for_shipment_change(
     *, shipment: Shipment, event: ShipmentEvent
 ) -> list[Touchpoint]:
-    """A shipment_update per consented channel for the shipment's new status."""
+    """A shipment_update per channel (email, SMS) for the shipment's new status.
+
+    A channel the merchant's settings turn off for this status, or without
+    consent, is planned as `skipped` with the reason. Updates wait a short coalescing
+    window, and a newer status supersedes an older one not yet sent, so a burst of
+    carrier events sends one message with the latest status. SMS due at night wait
+    for the morning (quiet hours) as a later due time.
+    """
+    merchant = shipment.merchant
     customer = shipment.order.customer
+    now = timezone.now()
+    enabled = shipment_channels_enabled(merchant=merchant, status=event.status)
     consent = {
         Touchpoint.Channel.EMAIL: customer.consent_email and bool(customer.email),
         Touchpoint.Channel.SMS: customer.consent_sms and bool(customer.phone),
     }
-    planned = [
-        Touchpoint(
-            merchant=shipment.merchant,
-            order=shipment.order,
-            kind=Touchpoint.Kind.SHIPMENT_UPDATE,
-            channel=channel,
-            cause=f"shipment:{shipment.pk}:{event.status}",
-            due_at=timezone.now(),
-            status=Touchpoint.Status.SCHEDULED if allowed else Touchpoint.Status.SKIPPED,
-            payload={"shipment_id": shipment.pk, "status": event.status, "event_id": event.pk},
+    cause = f"shipment:{shipment.pk}:{event.status}"
+    due = now + timezone.timedelta(seconds=conf.coalesce_seconds())
+    planned = []
+    for channel in (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS):
+        address = customer.email if channel == Touchpoint.Channel.EMAIL else customer.phone
+        # A row even when nothing will go, so the order shows why (settings or consent).
+        if channel not in enabled:
+            why = f"{event.status} on {channel} is off in the merchant's settings"
+        elif not consent[channel]:
+            why = f"no {channel} consent"
+        elif is_suppressed(merchant=merchant, channel=channel, address=address):
+            why = "recipient opted out"
+        else:
+            why = ""
+        allowed = not why
+        channel_due = due
+        if channel == Touchpoint.Channel.SMS and allowed:
+            channel_due = (
+                quiet_hours.quiet_until(merchant=merchant, customer=customer, at=due) or due
+            )
+        planned.append(
+            Touchpoint(
+                merchant=merchant,
+                order=shipment.order,
+                kind=Touchpoint.Kind.SHIPMENT_UPDATE,
+                channel=channel,
+                cause=cause,
+                due_at=channel_due,
+                status=S.SCHEDULED if allowed else S.SKIPPED,
+                error=why,
+                payload={"shipment_id": shipment.pk, "status": event.status, "event_id": event.pk},
+            )
         )
-        for channel, allowed in consent.items()
-    ]
-    Touchpoint.objects.for_merchant(shipment.merchant).bulk_create(planned, ignore_conflicts=True)
+    _supersede_older_updates(shipment=shipment, cause=cause)
+    Touchpoint.objects.for_merchant(merchant).bulk_create(planned, ignore_conflicts=True)
     created = list(
-        Touchpoint.objects.for_merchant(shipment.merchant).filter(
-            order=shipment.order, cause=planned[0].cause, kind=Touchpoint.Kind.SHIPMENT_UPDATE
+        Touchpoint.objects.for_merchant(merchant).filter(
+            order=shipment.order, cause=cause, kind=Touchpoint.Kind.SHIPMENT_UPDATE
         )
     )
+    fresh = [tp for tp in created if tp.created_at >= now]
+    touchpoint_record_planned(fresh)
     _send_due_after_commit(created)
     return created
+
+
+def _supersede_older_updates(*, shipment: Shipment, cause: str) -> None:
+    """Not-yet-sent updates of this shipment's older statuses will never be news again."""
+    older = (
+        Touchpoint.objects.for_merchant(shipment.merchant)
+        .filter(
+            order_id=shipment.order_id,
+            kind=Touchpoint.Kind.SHIPMENT_UPDATE,
+            status=S.SCHEDULED,
+            cause__startswith=f"shipment:{shipment.pk}:",
+        )
+        .exclude(cause=cause)
+        .select_related("merchant")
+    )
+    for touchpoint in older:
+        touchpoint_transition(
+            touchpoint=touchpoint,
+            to_status=S.SKIPPED,
+            from_statuses=(S.SCHEDULED,),
+            reason=f"superseded by {shipment.status}",
+        )
 
 
 def _send_due_after_commit(touchpoints: list[Touchpoint]) -> None:
@@ -88,7 +152,7 @@ def _send_due_after_commit(touchpoints: list[Touchpoint]) -> None:
     now = timezone.now()
     for touchpoint in touchpoints:
         if (
-            touchpoint.status == Touchpoint.Status.SCHEDULED
+            touchpoint.status == S.SCHEDULED
             and touchpoint.channel in (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS)
             and touchpoint.due_at <= now
         ):

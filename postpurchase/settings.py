@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from postpurchase.env import env_bool, env_int, env_list, env_str
+from postpurchase.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -158,6 +158,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.dispatch_touchpoints",
         "schedule": 60.0,
     },
+    # Due-soon work (coalesced shipment updates, retries, the end of quiet hours) must
+    # not wait a minute: a cheap indexed query every few seconds picks it up.
+    "dispatch-touchpoints-due-soon": {
+        "task": "notifications.tasks.dispatch_touchpoints_due_soon",
+        "schedule": env_float("TOUCHPOINT_TICK_SECONDS", 2.0),
+    },
     "prepare-call-queues": {
         "task": "followups.tasks.prepare_call_queues",
         "schedule": crontab(minute="*/15"),
@@ -169,6 +175,17 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Postpurchase <no-reply@postp
 ANYMAIL = {
     "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "") or None,
 }
+# With EMAIL_BACKEND=anymail.backends.postmark.EmailBackend (see README).
+if env_str("POSTMARK_SERVER_TOKEN"):
+    ANYMAIL["POSTMARK_SERVER_TOKEN"] = env_str("POSTMARK_SERVER_TOKEN")
+if env_str("POSTMARK_API_URL"):
+    ANYMAIL["POSTMARK_API_URL"] = env_str("POSTMARK_API_URL")
+# The touchpoint engine (notifications/conf.py): retries, stuck claims, coalescing.
+TOUCHPOINT_MAX_ATTEMPTS = env_int("TOUCHPOINT_MAX_ATTEMPTS", 8)
+TOUCHPOINT_RETRY_BASE_SECONDS = env_float("TOUCHPOINT_RETRY_BASE_SECONDS", 30.0)
+TOUCHPOINT_RETRY_MAX_SECONDS = env_float("TOUCHPOINT_RETRY_MAX_SECONDS", 3600.0)
+TOUCHPOINT_STUCK_AFTER_SECONDS = env_float("TOUCHPOINT_STUCK_AFTER_SECONDS", 300.0)
+SHIPMENT_UPDATE_COALESCE_SECONDS = env_float("SHIPMENT_UPDATE_COALESCE_SECONDS", 4.0)
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.backends.console.SmsBackend")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")

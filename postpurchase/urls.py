@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("orders.urls")),
+    path("n/", include("notifications.urls")),
     path("platform-admin/", admin.site.urls),
 ]
 

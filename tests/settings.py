@@ -10,3 +10,11 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 PUBLIC_BASE_URL = "http://testserver"
+# The touchpoint engine: fast retries and no coalescing wait unless a test asks.
+TOUCHPOINT_RETRY_BASE_SECONDS = env_float("TOUCHPOINT_RETRY_BASE_SECONDS", 0.05)  # noqa: F405
+TOUCHPOINT_RETRY_MAX_SECONDS = env_float("TOUCHPOINT_RETRY_MAX_SECONDS", 0.5)  # noqa: F405
+SHIPMENT_UPDATE_COALESCE_SECONDS = env_float("SHIPMENT_UPDATE_COALESCE_SECONDS", 0.0)  # noqa: F405
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
+TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+TWILIO_FROM_NUMBER = "+4580808080"
+ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "hook:test-webhook-secret"}  # noqa: F405

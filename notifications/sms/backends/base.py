@@ -1,12 +1,13 @@
 """The interface every SMS backend implements."""
 
+from notifications.errors import SendError
 
-class SmsSendError(Exception):
+
+class SmsSendError(SendError):
     """A send that failed. `permanent` says whether retrying could ever help."""
 
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.permanent = permanent
+    def __init__(self, message: str, *, permanent: bool, code: str = ""):
+        super().__init__(message, permanent=permanent, code=code)
 
 
 class BaseSmsBackend:

@@ -1,0 +1,30 @@
+"""The touchpoint engine's knobs, read from Django settings with safe defaults."""
+
+from django.conf import settings
+
+
+def _get(name: str, default):
+    return getattr(settings, name, default)
+
+
+def max_attempts() -> int:
+    """Attempts before a temporarily failing touchpoint is given up as `failed`."""
+    return int(_get("TOUCHPOINT_MAX_ATTEMPTS", 8))
+
+
+def retry_base_seconds() -> float:
+    return float(_get("TOUCHPOINT_RETRY_BASE_SECONDS", 30))
+
+
+def retry_max_seconds() -> float:
+    return float(_get("TOUCHPOINT_RETRY_MAX_SECONDS", 3600))
+
+
+def stuck_after_seconds() -> float:
+    """A claim older than this is a dead worker's: well above any provider timeout."""
+    return float(_get("TOUCHPOINT_STUCK_AFTER_SECONDS", 300))
+
+
+def coalesce_seconds() -> float:
+    """Shipment updates wait this long so a burst of carrier events sends one message."""
+    return float(_get("SHIPMENT_UPDATE_COALESCE_SECONDS", 4))

@@ -1,0 +1,64 @@
+"""Reads shared by the engine, the dashboard and the API."""
+
+from django.db.models import Q
+
+from notifications.models import ShipmentNotificationSetting, Suppression, Touchpoint
+
+EMAIL, SMS = Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS
+
+# Which shipment statuses notify on which channel when the merchant chose nothing:
+# shipped / in transit by email, out for delivery by SMS, delivered and every problem
+# (with what happens next) on both, pickup on both because the buyer must act.
+DEFAULT_SHIPMENT_CHANNELS: dict[str, frozenset[str]] = {
+    "label_created": frozenset({EMAIL}),
+    "in_transit": frozenset({EMAIL}),
+    "out_for_delivery": frozenset({SMS}),
+    "available_for_pickup": frozenset({EMAIL, SMS}),
+    "attempt_failed": frozenset({EMAIL, SMS}),
+    "delayed": frozenset({EMAIL, SMS}),
+    "exception": frozenset({EMAIL, SMS}),
+    "delivered": frozenset({EMAIL, SMS}),
+    "returned_to_sender": frozenset({EMAIL, SMS}),
+}
+
+
+def shipment_notification_matrix(*, merchant) -> dict[str, dict[str, bool]]:
+    """{status: {"email": bool, "sms": bool}} with the merchant's choices over the defaults."""
+    matrix = {
+        status: {EMAIL: EMAIL in channels, SMS: SMS in channels}
+        for status, channels in DEFAULT_SHIPMENT_CHANNELS.items()
+    }
+    for row in ShipmentNotificationSetting.objects.for_merchant(merchant):
+        if row.status in matrix and row.channel in (EMAIL, SMS):
+            matrix[row.status][row.channel] = row.enabled
+    return matrix
+
+
+def shipment_channels_enabled(*, merchant, status: str) -> set[str]:
+    enabled = set(DEFAULT_SHIPMENT_CHANNELS.get(status, frozenset()))
+    for row in ShipmentNotificationSetting.objects.for_merchant(merchant).filter(status=status):
+        if row.enabled:
+            enabled.add(row.channel)
+        else:
+            enabled.discard(row.channel)
+    return enabled
+
+
+def is_suppressed(*, merchant, channel: str, address: str) -> bool:
+    if not address:
+        return False
+    return (
+        Suppression.objects.filter(channel=channel, address=address.lower())
+        .filter(Q(merchant=merchant) | Q(merchant__isnull=True))
+        .exists()
+    )
+
+
+def touchpoint_history(*, merchant, touchpoint_id: int) -> dict:
+    """A touchpoint with its attempts and status changes, for the dashboard."""
+    touchpoint = Touchpoint.objects.for_merchant(merchant).get(pk=touchpoint_id)
+    return {
+        "touchpoint": touchpoint,
+        "attempts": list(touchpoint.delivery_attempts.all()),
+        "status_changes": list(touchpoint.status_changes.all()),
+    }
