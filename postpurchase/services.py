@@ -17,7 +17,9 @@ def merchant_create(
     merchant.save()
     Branding.objects.create(merchant=merchant, sender_name=name)
     if owner_email:
-        user, _ = User.objects.get_or_create(email=owner_email.lower())
+        email = owner_email.strip().lower()
+        # A new owner gets an unusable password: they set one through a reset link.
+        user = User.objects.filter(email=email).first() or User.objects.create_user(email)
         Membership.objects.create(merchant=merchant, user=user, role=Membership.Role.OWNER)
     return merchant
 

@@ -136,7 +136,8 @@ CACHES = {
 }
 
 # Celery: Redis when configured, else kombu's filesystem transport under var/.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# "localhost" only names the folder set below; an empty host makes kombu warn on every use.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 if not REDIS_URL:
     _queue_dir = VAR_DIR / "celery"
     for _sub in ("out", "processed"):
@@ -146,6 +147,8 @@ if not REDIS_URL:
         "data_folder_out": str(_queue_dir / "out"),
         "processed_folder": str(_queue_dir / "processed"),
         "store_processed": False,
+        # The folder is polled; kombu's default of 1s makes every send wait up to a second.
+        "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,92 @@
+"""The demo merchant `make run` loads: believable, complete, and safe to load twice."""
+
+import pytest
+from django.core.management import call_command
+
+from notifications.models import Touchpoint
+from orders.models import Order, Product, Shipment, ShipmentEvent, ShipmentStatus
+from postpurchase import demo
+from postpurchase.models import ApiKey, Membership, Merchant
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts(merchant):
+    return {
+        model.__name__: model.objects.for_merchant(merchant).count()
+        for model in (Order, Shipment, ShipmentEvent, Touchpoint, Product, ApiKey, Membership)
+    }
+
+
+def test_demo_has_an_order_in_every_shipment_state_and_one_without_shipment():
+    demo.load_demo()
+    merchant = Merchant.objects.get(slug=demo.SLUG)
+    statuses = set(Shipment.objects.for_merchant(merchant).values_list("status", flat=True))
+    assert statuses == set(ShipmentStatus.values)
+    orders = Order.objects.for_merchant(merchant)
+    assert orders.count() >= 12
+    assert orders.filter(shipments__isnull=True).exists()
+    assert set(orders.values_list("locale", flat=True)) == {"en", "da", "de"}
+    assert merchant.timezone == "Europe/Copenhagen"
+    assert merchant.default_locale == "da"
+    assert merchant.branding.logo
+    assert (
+        Product.objects.for_merchant(merchant).filter(best_seller_rank__isnull=False).count() >= 8
+    )
+
+
+def test_demo_logins_exist_with_their_roles_and_passwords():
+    demo.load_demo()
+    merchant = Merchant.objects.get(slug=demo.SLUG)
+    for person, role in ((demo.OWNER, "owner"), (demo.ACCOUNT_MANAGER, "account_manager")):
+        membership = Membership.objects.for_merchant(merchant).get(user__email=person["email"])
+        assert membership.role == role
+        assert membership.user.check_password(person["password"])
+
+
+def test_loading_the_demo_twice_changes_nothing():
+    demo.load_demo()
+    merchant = Merchant.objects.get(slug=demo.SLUG)
+    before = _counts(merchant)
+    statuses = dict(Touchpoint.objects.for_merchant(merchant).values_list("pk", "status"))
+    result = demo.load_demo()
+    assert result["new_orders"] == 0
+    assert result["api_key"] == ""
+    assert _counts(merchant) == before
+    assert dict(Touchpoint.objects.for_merchant(merchant).values_list("pk", "status")) == statuses
+
+
+def test_only_recent_causes_are_left_to_send_when_the_demo_starts():
+    demo.load_demo()
+    merchant = Merchant.objects.get(slug=demo.SLUG)
+    waiting = Touchpoint.objects.for_merchant(merchant).filter(
+        status=Touchpoint.Status.SCHEDULED, channel__in=["email", "sms"]
+    )
+    # The order placed minutes ago and the parcel that just went out for delivery.
+    assert {(t.order.external_id, t.kind) for t in waiting} == {
+        ("10412", "congratulation"),
+        ("10407", "shipment_update"),
+    }
+    old = Touchpoint.objects.for_merchant(merchant).filter(order__external_id="10381")
+    assert {t.status for t in old if t.channel == "email"} == {"sent"}
+
+
+def test_out_of_order_demo_events_leave_the_latest_status():
+    demo.load_demo()
+    merchant = Merchant.objects.get(slug=demo.SLUG)
+    shipment = Shipment.objects.for_merchant(merchant).get(order__external_id="10385")
+    assert shipment.status == ShipmentStatus.DELIVERED
+    assert shipment.events.count() == 4
+
+
+def test_load_demo_command_prints_what_to_open_and_the_api_key_once(capsys):
+    call_command("load_demo")
+    first = capsys.readouterr().out
+    assert "/dashboard/" in first and "/calls/" in first and "/api/docs/" in first
+    assert demo.OWNER["email"] in first and demo.ACCOUNT_MANAGER["password"] in first
+    assert "/t/" in first
+    assert "pp_" in first
+    call_command("load_demo")
+    second = capsys.readouterr().out
+    assert "nothing changed" in second
+    assert "pp_" not in second

@@ -1,0 +1,124 @@
+"""`make run`'s supervisor on the embedded defaults: SQLite and the filesystem broker.
+
+Runs the real commands in subprocesses, as a person would: migrate, load_demo,
+serve_all; then Ctrl-C (SIGINT) must leave no process behind.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.processes import ROOT, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def embedded_env(tmp_path_factory):
+    """Environment of a fresh clone: no DATABASE_URL or REDIS_URL, var/ of its own."""
+    var = tmp_path_factory.mktemp("var")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        VAR_DIR=str(var),
+        DJANGO_SETTINGS_MODULE="postpurchase.settings",
+        DJANGO_DEBUG="1",
+        PYTHONUNBUFFERED="1",
+    )
+    manage = [sys.executable, "manage.py"]
+    for command in (["migrate", "--noinput", "-v0"], ["load_demo"]):
+        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    return env
+
+
+class ServeAll:
+    def __init__(self, env, log_path):
+        self.port = _free_port()
+        self.log_path = log_path
+        self.log = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "serve_all", f"127.0.0.1:{self.port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def child_pids(self) -> dict[str, int]:
+        found = wait_for(lambda: re.search(r"Started (.*);", self.output), timeout=30)
+        return {name: int(pid) for name, pid in re.findall(r"(\w+) \(pid (\d+)\)", found[1])}
+
+    def get(self, path: str) -> int:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def serve_all(embedded_env, tmp_path):
+    server = ServeAll(embedded_env, tmp_path / "serve_all.log")
+    yield server
+    for pid in server.child_pids().values():
+        if _group_alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+    server.stop()
+
+
+def test_serve_all_serves_sends_and_stops_everything_on_ctrl_c(serve_all):
+    pids = serve_all.child_pids()
+    assert set(pids) == {"web", "worker", "beat"}
+    wait_for(lambda: "Postpurchase is running" in serve_all.output, timeout=60)
+    assert serve_all.get("/healthz") == 200
+    assert serve_all.get("/api/docs/") == 200
+    # The worker sends the demo's fresh congratulation through the console backend.
+    wait_for(lambda: "To: emma.thompson@example.co.uk" in serve_all.output, timeout=60)
+
+    serve_all.proc.send_signal(signal.SIGINT)
+    assert serve_all.proc.wait(timeout=40) == 0
+    assert "All stopped." in serve_all.output
+    for name, pid in pids.items():
+        assert not _group_alive(pid), f"{name} (or one of its processes) is still running"
+    assert "database is locked" not in serve_all.output
+    assert "Traceback" not in serve_all.output
+
+
+def test_serve_all_stops_the_others_when_a_child_dies(serve_all):
+    pids = serve_all.child_pids()
+    wait_for(lambda: "Postpurchase is running" in serve_all.output, timeout=60)
+    os.kill(pids["beat"], signal.SIGKILL)
+    assert serve_all.proc.wait(timeout=40) == 1
+    assert "beat exited with code -9; stopping the others." in serve_all.output
+    deadline = time.monotonic() + 10
+    while any(_group_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_group_alive(pid) for pid in pids.values())
