@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "anymail",
     "postpurchase",
     "orders",
+    "orders.integrations",
     "tracking",
     "notifications",
     "followups",
@@ -166,6 +167,10 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-touchpoints-due-soon": {
         "task": "notifications.tasks.dispatch_touchpoints_due_soon",
         "schedule": env_float("TOUCHPOINT_TICK_SECONDS", 2.0),
+    },
+    "dispatch-inbound-webhooks": {
+        "task": "orders.integrations.tasks.dispatch_inbound_deliveries",
+        "schedule": 60.0,
     },
     "prepare-call-queues": {
         "task": "followups.tasks.prepare_call_queues",

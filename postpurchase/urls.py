@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("orders.urls")),
     path("n/", include("notifications.urls")),
+    path("integrations/", include("orders.integrations.urls")),
     path("platform-admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,1 @@
+"""Shop-platform integrations: Shopify and WooCommerce webhooks, CSV import screens."""
