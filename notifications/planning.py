@@ -6,6 +6,7 @@ Called inside the transaction that writes the cause, so a crash loses neither.
 from django.db import transaction
 from django.utils import timezone
 
+from followups.planning import followups_plan_for_new_order
 from followups.scheduling import next_business_day_start
 from notifications import conf, quiet_hours
 from notifications.history import touchpoint_record_planned, touchpoint_transition
@@ -51,6 +52,7 @@ def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
     # A new order has no touchpoints yet, so no conflict can occur and pks come back.
     created = Touchpoint.objects.for_merchant(merchant).bulk_create(planned)
     touchpoint_record_planned(created)
+    followups_plan_for_new_order(order=order, touchpoints=created)
     _send_due_after_commit(created)
     return created
 

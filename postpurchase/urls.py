@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/v1/", include("orders.urls")),
     path("n/", include("notifications.urls")),
     path("integrations/", include("orders.integrations.urls")),
+    path("api/v1/", include("followups.api_urls")),
+    path("calls/", include("followups.urls")),
     path("platform-admin/", admin.site.urls),
 ]
 
