@@ -164,9 +164,12 @@ def default_message(*, order: Order, ambassador: Ambassador) -> str:
         }
 
 
-def _enqueue_after_commit(touchpoint: Touchpoint) -> None:
+def _planned(touchpoint: Touchpoint) -> None:
+    """Start the touchpoint's history and send it right after commit (the dispatcher would too)."""
+    from notifications.history import touchpoint_record_planned
     from notifications.tasks import enqueue_send
 
+    touchpoint_record_planned([touchpoint], reason="endorsement")
     transaction.on_commit(lambda pk=touchpoint.pk: enqueue_send(pk))
 
 
@@ -204,7 +207,7 @@ def endorsement_plan_for_order(*, merchant: Merchant, order: Order) -> Endorseme
         due_at=timezone.now(),
         payload={"endorsement_id": endorsement.pk, "recipient": "ambassador"},
     )
-    _enqueue_after_commit(touchpoint)
+    _planned(touchpoint)
     return endorsement
 
 
@@ -245,7 +248,7 @@ def endorsement_send(*, endorsement_id: int, message: str) -> Endorsement:
             due_at=timezone.now(),
             payload={"endorsement_id": endorsement.pk, "recipient": "buyer"},
         )
-        _enqueue_after_commit(touchpoint)
+        _planned(touchpoint)
     return endorsement
 
 

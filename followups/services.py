@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from followups import risk
 from followups.models import CallAttempt, CallSettings, FollowUp, FollowUpCall, Outcome
 from followups.scheduling import next_business_day_start
+from notifications.history import touchpoint_transition
 from notifications.models import Touchpoint
 from orders.models import Order
 from postpurchase.events import emit
@@ -79,9 +80,13 @@ def calls_create_for_touchpoints(*, merchant: Merchant, touchpoints: list[Touchp
             skip_reason=reason,
         )
         if reason and touchpoint.status != Touchpoint.Status.SKIPPED:
-            touchpoint.status = Touchpoint.Status.SKIPPED
-            touchpoint.error = f"call rules: {reason}"
-            touchpoint.save(update_fields=["status", "error", "updated_at"])
+            touchpoint_transition(
+                touchpoint=touchpoint,
+                to_status=Touchpoint.Status.SKIPPED,
+                from_statuses=(Touchpoint.Status.SCHEDULED,),
+                reason=f"call rules: {reason}",
+                error=f"call rules: {reason}",
+            )
         if not reason:
             call_assign(merchant=merchant, call=call)
         created.append(call)
@@ -266,14 +271,19 @@ def call_record_outcome(
 
 
 def _sync_touchpoint(call: FollowUpCall, *, now) -> None:
+    """The order's followup_call touchpoint mirrors the call: its due time, then done."""
     touchpoint = call.touchpoint
-    touchpoint.attempts = call.attempts
-    if call.is_open:
-        touchpoint.due_at = call.due_at
-    else:
-        touchpoint.status = Touchpoint.Status.DONE
-        touchpoint.sent_at = touchpoint.sent_at or now
-    touchpoint.save(update_fields=["attempts", "due_at", "status", "sent_at", "updated_at"])
+    Touchpoint.objects.for_merchant(call.merchant).filter(pk=touchpoint.pk).update(
+        attempts=call.attempts, due_at=call.due_at, updated_at=now
+    )
+    if not call.is_open:
+        touchpoint_transition(
+            touchpoint=touchpoint,
+            to_status=Touchpoint.Status.DONE,
+            from_statuses=(Touchpoint.Status.SCHEDULED,),
+            reason=f"call outcome: {call.outcome}",
+            sent_at=now,
+        )
 
 
 def _withdraw_call_consent(*, merchant: Merchant, call: FollowUpCall, by) -> None:

@@ -60,5 +60,3 @@ def make_due_now(call: FollowUpCall) -> FollowUpCall:
     call.due_at = timezone.now() - dt.timedelta(hours=1)
     call.save(update_fields=["due_at"])
     return call
-
-
