@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from followups.scheduling import next_business_day_start
+from notifications.history import touchpoint_transition
 from notifications.models import Touchpoint
 from orders import services as order_services
 from orders.models import Benefit, Order, Product, ShipmentEvent, Testimonial
@@ -278,7 +279,7 @@ CUSTOMERS = {
         "email": "mikkel.larsen@example.dk",
         "phone": "+4531415926",
         "locale": "da",
-        "consent": {"email": True, "sms": False},
+        "consent": {"email": True, "sms": True},
     },
     "freja": {
         "first_name": "Freja",
@@ -805,6 +806,8 @@ def _order(merchant: Merchant, spec: DemoOrder, now: dt.datetime) -> Order:
             order_services.shipment_event_record(
                 merchant=merchant, shipment=shipment, data=_valid(ShipmentEventInput, event)
             )
+            # Settled event by event: an update not yet sent is superseded by the next.
+            _settle_history(merchant, order, now)
     _settle_history(merchant, order, now)
     return order
 
@@ -825,22 +828,34 @@ def _settle_history(merchant: Merchant, order: Order, now: dt.datetime) -> None:
         e.pk: e for e in ShipmentEvent.objects.for_merchant(merchant).filter(shipment__order=order)
     }
     today = now.astimezone(merchant.tzinfo).date()
+    scheduled = (Touchpoint.Status.SCHEDULED,)
     for touchpoint in Touchpoint.objects.for_merchant(merchant).filter(order=order):
-        update = {}
         if touchpoint.kind == Touchpoint.Kind.FOLLOWUP_CALL:
             due = next_business_day_start(merchant=merchant, after=order.placed_at)
-            update["due_at"] = due
-            if touchpoint.status == Touchpoint.Status.SCHEDULED and due.date() < today:
-                update.update(status=Touchpoint.Status.DONE, sent_at=due + dt.timedelta(minutes=50))
+            if due.date() < today:
+                touchpoint_transition(
+                    touchpoint=touchpoint,
+                    to_status=Touchpoint.Status.DONE,
+                    from_statuses=scheduled,
+                    reason="demo history: called at the time",
+                    due_at=due,
+                    sent_at=due + dt.timedelta(minutes=50),
+                )
+            cause_at = due
         else:
             event = events.get((touchpoint.payload or {}).get("event_id"))
             cause_at = event.occurred_at if event else order.placed_at
-            update["due_at"] = cause_at
-            if touchpoint.status == Touchpoint.Status.SCHEDULED and cause_at < now - LIVE_WINDOW:
-                update.update(
-                    status=Touchpoint.Status.SENT, sent_at=cause_at + dt.timedelta(minutes=2)
+            if cause_at < now - LIVE_WINDOW:
+                touchpoint_transition(
+                    touchpoint=touchpoint,
+                    to_status=Touchpoint.Status.SENT,
+                    from_statuses=scheduled,
+                    reason="demo history: sent at the time",
+                    due_at=cause_at,
+                    sent_at=cause_at + dt.timedelta(minutes=2),
                 )
-        Touchpoint.objects.for_merchant(merchant).filter(pk=touchpoint.pk).update(**update)
+        # Skipped ones too: their due time is when the cause happened, not the load.
+        Touchpoint.objects.for_merchant(merchant).filter(pk=touchpoint.pk).update(due_at=cause_at)
 
 
 def _logo_png() -> bytes:
