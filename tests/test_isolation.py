@@ -50,6 +50,12 @@ PUBLIC = {
     "healthz": "liveness probe, returns 'ok' and nothing else",
     "api-schema": "OpenAPI description of the API, no merchant data",
     "api-docs": "Swagger UI page around the schema, no merchant data",
+    # Shop and carrier webhooks: no session or API key, each merchant's URL accepts only
+    # bodies signed with that merchant's secret; tests/test_integrations_*.py and
+    # tests/test_carriers_easypost.py show B's secret cannot post into A.
+    "integrations:shopify-webhook": "signed with the merchant's own Shopify secret",
+    "integrations:woocommerce-webhook": "signed with the merchant's own WooCommerce secret",
+    "integrations:easypost-webhook": "signed with the merchant's own EasyPost secret",
 }
 
 

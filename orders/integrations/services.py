@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from notifications.history import touchpoint_transition
 from notifications.models import Touchpoint
 from orders.integrations import shopify, woocommerce
 from orders.integrations.models import (
@@ -22,6 +23,8 @@ from orders.models import Order, Shipment
 from orders.serializers import OrderInput
 from orders.services import order_upsert, shipment_create, shipment_event_record
 from postpurchase.models import Merchant
+from tracking.carriers import easypost
+from tracking.carriers.services import tracker_update_apply
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +155,10 @@ def _apply(row: InboundDelivery) -> str:
         if update is None:
             return Status.IGNORED
         return apply_order_update(merchant=merchant, source=row.source, update=update)
+    if row.source == Platform.EASYPOST:
+        update = easypost.tracker_update(row.payload)
+        tracker_update_apply(merchant=merchant, update=update)
+        return Status.DONE
     return Status.IGNORED
 
 
@@ -204,10 +211,18 @@ def order_cancel(*, merchant: Merchant, order: Order, cancelled_at) -> int:
             cancelled_at=cancelled_at, updated_at=timezone.now()
         )
         order.cancelled_at = cancelled_at
-    return (
-        Touchpoint.objects.for_merchant(merchant)
-        .filter(order=order, status=Touchpoint.Status.SCHEDULED)
-        .update(status=Touchpoint.Status.CANCELLED, updated_at=timezone.now())
+    scheduled = Touchpoint.objects.for_merchant(merchant).filter(
+        order=order, status=Touchpoint.Status.SCHEDULED
+    )
+    # Through the engine's transition, so each touchpoint's history says why it stopped.
+    return sum(
+        touchpoint_transition(
+            touchpoint=touchpoint,
+            to_status=Touchpoint.Status.CANCELLED,
+            from_statuses=(Touchpoint.Status.SCHEDULED,),
+            reason="order cancelled in the shop",
+        )
+        for touchpoint in scheduled
     )
 
 

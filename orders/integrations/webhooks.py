@@ -15,7 +15,7 @@ from orders.integrations import selectors, services, shopify, woocommerce
 from orders.integrations.models import Platform
 
 # Compared against when no connection exists, so "unknown merchant" costs the same time.
-_NO_SECRET = secrets.token_urlsafe(32)
+NO_SECRET = secrets.token_urlsafe(32)
 
 
 def _unauthorized() -> HttpResponse:
@@ -40,7 +40,7 @@ def shopify_webhook(request, merchant_slug: str):
     integration = selectors.integration_for_webhook(
         merchant_slug=merchant_slug, platform=Platform.SHOPIFY
     )
-    secret = integration.secret if integration else _NO_SECRET
+    secret = integration.secret if integration else NO_SECRET
     header = request.headers.get("X-Shopify-Hmac-Sha256")
     if not shopify.signature_valid(request.body, header, secret) or integration is None:
         return _unauthorized()
@@ -82,7 +82,7 @@ def woocommerce_webhook(request, merchant_slug: str):
         # WooCommerce's ping when a webhook is saved: form-encoded `webhook_id=N`, unsigned,
         # carrying no data. Answering 200 is what keeps the webhook active.
         return JsonResponse({"status": "pong"})
-    secret = integration.secret if integration else _NO_SECRET
+    secret = integration.secret if integration else NO_SECRET
     if not woocommerce.signature_valid(request.body, header, secret) or integration is None:
         return _unauthorized()
     topic = request.headers.get("X-WC-Webhook-Topic", "")

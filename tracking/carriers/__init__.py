@@ -1,0 +1,1 @@
+"""Carrier tracking feeds from aggregators (EasyPost): verify, store raw, map statuses."""
