@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import api
+from orders import api, privacy_api
 
 app_name = "orders_api"
 
@@ -15,5 +15,22 @@ urlpatterns = [
         "shipments/<int:shipment_id>/events/",
         api.ShipmentEventCreateApi.as_view(),
         name="shipment-event-create",
+    ),
+    # Data rights (orders/privacy.py).
+    path("customers/lookup/", privacy_api.CustomerLookupApi.as_view(), name="customer-lookup"),
+    path(
+        "customers/erase/",
+        privacy_api.CustomerEraseByContactApi.as_view(),
+        name="customer-erase-by-contact",
+    ),
+    path(
+        "customers/<int:customer_id>/export/",
+        privacy_api.CustomerExportApi.as_view(),
+        name="customer-export",
+    ),
+    path(
+        "customers/<int:customer_id>/erase/",
+        privacy_api.CustomerEraseApi.as_view(),
+        name="customer-erase",
     ),
 ]

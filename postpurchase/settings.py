@@ -172,6 +172,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.integrations.tasks.dispatch_inbound_deliveries",
         "schedule": 60.0,
     },
+    "erase-expired-customers": {
+        "task": "orders.tasks.erase_expired_customers",
+        "schedule": crontab(minute=17, hour=3),
+    },
     "prepare-call-queues": {
         "task": "followups.tasks.prepare_call_queues",
         "schedule": crontab(minute="*/15"),
@@ -236,6 +240,9 @@ API_RATE_LIMIT = env_int("API_RATE_LIMIT", 6000)  # requests per merchant per wi
 API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
 SMS_LIMIT_PER_MERCHANT_PER_DAY = env_int("SMS_LIMIT_PER_MERCHANT_PER_DAY", 20000)
 SMS_LIMIT_PER_NUMBER_PER_DAY = env_int("SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
+# Buyers whose latest order is older than this are anonymised by a daily beat task
+# (orders/privacy.py). 0 keeps buyers until erased on request.
+BUYER_RETENTION_DAYS = env_int("BUYER_RETENTION_DAYS", 3 * 365)
 
 # Production hardening: on unless DEBUG, so `check --deploy` passes from env alone.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("integrations/", include("orders.integrations.urls")),
     path("api/v1/", include("followups.api_urls")),
     path("calls/", include("followups.urls")),
+    path("dashboard/privacy/", include("orders.privacy_urls")),
     path("platform-admin/", admin.site.urls),
 ]
 
