@@ -70,14 +70,22 @@ def _lookup(request):
 class CustomerLookupApi(APIView):
     """POST, not GET: an email address must not end up in URLs and access logs."""
 
-    @extend_schema(request=CustomerLookupInput, responses={200: CustomerListOutput})
+    @extend_schema(
+        operation_id="customers_lookup",
+        request=CustomerLookupInput,
+        responses={200: CustomerListOutput},
+    )
     def post(self, request):
         customers = _lookup(request)
         return Response({"customers": CustomerRefOutput(_refs(customers), many=True).data})
 
 
 class CustomerEraseByContactApi(APIView):
-    @extend_schema(request=CustomerLookupInput, responses={200: CustomerListOutput})
+    @extend_schema(
+        operation_id="customers_erase_by_contact",
+        request=CustomerLookupInput,
+        responses={200: CustomerListOutput},
+    )
     def post(self, request):
         erased = [
             privacy.customer_erase(merchant=request.merchant, customer=c, via=_via(request))
@@ -87,14 +95,14 @@ class CustomerEraseByContactApi(APIView):
 
 
 class CustomerExportApi(APIView):
-    @extend_schema(responses={200: CustomerExportOutput})
+    @extend_schema(operation_id="customers_export", responses={200: CustomerExportOutput})
     def get(self, request, customer_id: int):
         customer = privacy.get_customer(merchant=request.merchant, customer_id=customer_id)
         return Response(privacy.customer_export(merchant=request.merchant, customer=customer))
 
 
 class CustomerEraseApi(APIView):
-    @extend_schema(request=None, responses={200: CustomerRefOutput})
+    @extend_schema(operation_id="customers_erase", request=None, responses={200: CustomerRefOutput})
     def post(self, request, customer_id: int):
         customer = privacy.get_customer(merchant=request.merchant, customer_id=customer_id)
         customer = privacy.customer_erase(

@@ -49,10 +49,14 @@ def walk_patterns(patterns=None, prefix: str = "", namespace: str = ""):
 
 # Public or unscoped URLs, each with the reason it needs no tenant check.
 PUBLIC_PREFIXES = {
+    "n/webhooks/": "provider callbacks (Twilio, anymail): no merchant session; authenticated by "
+    "signature or webhook secret and matched to a row by its random callback code "
+    "(tests/test_webhook_input.py)",
     "platform-admin/": "Django admin for platform staff (is_staff) only; merchants cannot sign in "
     "(checked by test_platform_admin_refuses_merchant_owner)",
 }
 PUBLIC = {
+    "notifications:unsubscribe": "buyer's one-click opt-out, authorised by a signed token",
     "healthz": "liveness probe, returns 'ok' and nothing else",
     "api-schema": "OpenAPI description of the API, no merchant data",
     "api-docs": "Swagger UI page around the schema, no merchant data",
