@@ -49,6 +49,9 @@ def walk_patterns(patterns=None, prefix: str = "", namespace: str = ""):
 
 # Public or unscoped URLs, each with the reason it needs no tenant check.
 PUBLIC_PREFIXES = {
+    "integrations/": "shop-platform webhooks (Shopify, WooCommerce): no session; each is "
+    "authenticated by that merchant's own HMAC secret, so B's secret cannot post into A "
+    "(tests/test_webhook_input.py)",
     "n/webhooks/": "provider callbacks (Twilio, anymail): no merchant session; authenticated by "
     "signature or webhook secret and matched to a row by its random callback code "
     "(tests/test_webhook_input.py)",
@@ -56,6 +59,8 @@ PUBLIC_PREFIXES = {
     "(checked by test_platform_admin_refuses_merchant_owner)",
 }
 PUBLIC = {
+    "followups:endorse": "ambassador's page, authorised by a signed single-purpose token",
+    "followups:ambassador-opt-out": "ambassador's opt-out, authorised by a signed token",
     "notifications:unsubscribe": "buyer's one-click opt-out, authorised by a signed token",
     "healthz": "liveness probe, returns 'ok' and nothing else",
     "api-schema": "OpenAPI description of the API, no merchant data",
@@ -140,6 +145,46 @@ COVERED: dict[str, list[Probe]] = {
             body=lambda w: {"status": "returned_to_sender", "occurred_at": "2026-11-23T10:00:00Z"},
         )
     ],
+    # Follow-up calls (followups/).
+    "followups_api:call-list": [
+        Probe(expect="no-leak"),
+        Probe(expect="no-leak", query={"status": "scheduled"}),
+    ],
+    "followups_api:call-outcome": [
+        Probe(
+            method="POST",
+            kwargs=lambda w: {"call_id": _call_a(w).pk},
+            body=lambda w: {"outcome": "reached_happy", "note": "B was here"},
+        )
+    ],
+    "followups:queue": [
+        Probe(auth="dashboard", expect="no-leak"),
+        Probe(auth="dashboard", expect="no-leak", query={"who": "all"}),
+    ],
+    "followups:outcome": [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            kwargs=lambda w: {"call_id": _call_a(w).pk},
+            body=lambda w: {"outcome": "do_not_call", "note": "B was here"},
+        )
+    ],
+    "followups:reassign": [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            kwargs=lambda w: {"call_id": _call_a(w).pk},
+            body=lambda w: {"assignee": w.merchant_b.pk},
+        )
+    ],
+    "followups:snooze": [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            kwargs=lambda w: {"call_id": _call_a(w).pk},
+            body=lambda w: {"snooze": "tomorrow"},
+        )
+    ],
     # Data rights (orders/privacy_api.py, orders/privacy_dashboard.py).
     "orders_api:customer-lookup": [
         Probe(
@@ -187,6 +232,12 @@ COVERED: dict[str, list[Probe]] = {
         )
     ],
 }
+
+
+def _call_a(world: World):
+    from followups.models import FollowUpCall
+
+    return FollowUpCall.objects.for_merchant(world.merchant_a).get(order=world.order_a)
 
 
 def _is_public(route: str, name: str | None) -> bool:
@@ -254,7 +305,18 @@ def _snapshot(world: World) -> dict:
             Shipment.objects.for_merchant(a).values_list("pk", "status", "tracking_number")
         ),
         "events": ShipmentEvent.objects.for_merchant(a).count(),
+        "calls": _calls_snapshot(a),
     }
+
+
+def _calls_snapshot(merchant) -> list:
+    from followups.models import CallAttempt, FollowUpCall
+
+    calls = FollowUpCall.objects.for_merchant(merchant).order_by("pk")
+    rows = list(
+        calls.values_list("pk", "status", "assignee_id", "snoozed_until", "outcome", "notes")
+    )
+    return [*rows, CallAttempt.objects.for_merchant(merchant).count()]
 
 
 def _url_for(key: str, kwargs: dict) -> str:

@@ -218,6 +218,7 @@ FORBIDDEN_WRITABLE = {"merchant", "merchant_id", "id", "pk", "created_at", "upda
 # Input serializers where a writable `status` is the client's own data, with why.
 STATUS_IS_INPUT = {
     "orders.serializers.ShipmentEventInput": "a carrier event's status is what the event says",
+    "followups.serializers.CallListInput": "a filter of the call list, not a field written",
 }
 
 
