@@ -1,32 +1,255 @@
-"""The builders of the engine's own kinds: congratulation and shipment_update."""
+"""The builders of the engine's own kinds: congratulation and shipment_update.
 
-from django.utils.translation import gettext as _
+Wording comes from notifications.templating (merchant override or translated
+default); the email layout (branding, order summary, benefits, testimonials,
+unsubscribe) is ours, with inline CSS and tables so it holds up in mail clients.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from notifications.builders import OutgoingEmail, OutgoingSms, register_builder
-from notifications.models import Touchpoint
+from notifications.defaults import default_headline
+from notifications.models import MessagingPreferences, Touchpoint
+from notifications.templating import render_message_text, sms_normalize
+from notifications.tokens import unsubscribe_url
+
+FONT_STACKS = {
+    "system": "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
+    "serif": "Georgia, 'Times New Roman', Times, serif",
+    "rounded": "'Trebuchet MS', 'Segoe UI', Helvetica, Arial, sans-serif",
+    "mono": "Menlo, Consolas, 'Courier New', monospace",
+    "humanist": "Optima, Candara, 'Segoe UI', Calibri, Arial, sans-serif",
+}
 
 
-@register_builder(Touchpoint.Kind.CONGRATULATION, Touchpoint.Channel.EMAIL)
-def congratulation_email(touchpoint) -> OutgoingEmail:
+def money(amount, currency: str) -> str:
+    return f"{formats.number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}"
+
+
+def _add_business_days(day: dt.date, days: int, business_days: set[int]) -> dt.date:
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() in business_days:
+            days -= 1
+    return day
+
+
+def expected_delivery_text(order) -> str:
+    """The carrier's estimate once a shipment has one, else the merchant's usual range."""
+    estimates = [s.estimated_delivery for s in order.shipments.all() if s.estimated_delivery]
+    if estimates:
+        return formats.date_format(max(estimates), "DATE_FORMAT")
+    merchant = order.merchant
+    try:
+        prefs = merchant.messaging_preferences
+        low, high = prefs.delivery_days_min, prefs.delivery_days_max
+    except MessagingPreferences.DoesNotExist:
+        low, high = 2, 5
+    placed = order.placed_at.astimezone(merchant.tzinfo).date()
+    business_days = set(merchant.business_days or [0, 1, 2, 3, 4])
+    first = _add_business_days(placed, low, business_days)
+    last = _add_business_days(placed, max(high, low), business_days)
+    if first == last:
+        return formats.date_format(first, "DATE_FORMAT")
+    return f"{formats.date_format(first, 'MONTH_DAY_FORMAT')} – {formats.date_format(last, 'DATE_FORMAT')}"
+
+
+def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
+    """The plain-string variables templates may use (notifications.templating)."""
     order = touchpoint.order
-    return OutgoingEmail(
-        to=[order.customer.email],
-        subject=_("Thank you for your order %(number)s") % {"number": order.number},
-        text=_("Track your order: %(url)s") % {"url": order.tracking_url},
+    merchant = touchpoint.merchant
+    customer = order.customer
+    context = {
+        "customer_first_name": customer.first_name,
+        "customer_name": customer.full_name,
+        "shop_name": merchant.name,
+        "order_number": order.number,
+        "order_total": money(order.total, order.currency),
+        "tracking_url": order.tracking_url,
+        "support_email": merchant.support_email,
+        "support_phone": merchant.support_phone,
+    }
+    if touchpoint.kind == Touchpoint.Kind.CONGRATULATION:
+        context["expected_delivery"] = expected_delivery_text(order)
+        context["item_count"] = str(sum(item.quantity for item in order.items.all()))
+    if shipment is not None:
+        status = touchpoint.payload.get("status", shipment.status)
+        latest = shipment.events.filter(status=status).order_by("-occurred_at").first()
+        from orders.models import ShipmentStatus
+
+        context.update(
+            status_label=str(ShipmentStatus(status).label)
+            if status in ShipmentStatus.values
+            else status,
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+            estimated_delivery=formats.date_format(shipment.estimated_delivery, "DATE_FORMAT")
+            if shipment.estimated_delivery
+            else "",
+            location=latest.location if latest else "",
+        )
+    return context
+
+
+def _paragraphs_html(text: str):
+    parts = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return [mark_safe(escape(p).replace("\n", "<br>")) for p in parts]  # noqa: S308 - escaped
+
+
+def _branding_context(merchant) -> dict:
+    branding = getattr(merchant, "branding", None)
+    logo_url = ""
+    if branding and branding.logo:
+        logo_url = branding.logo.url
+        if logo_url.startswith("/"):
+            logo_url = settings.PUBLIC_BASE_URL + logo_url
+    return {
+        "shop_name": merchant.name,
+        "logo_url": logo_url,
+        "primary": branding.primary_color if branding else "#1f3a5f",
+        "accent": branding.accent_color if branding else "#e07a5f",
+        "background": branding.background_color if branding else "#f7f5f2",
+        "text": branding.text_color if branding else "#1d1d1f",
+        "font": FONT_STACKS.get(branding.font if branding else "system", FONT_STACKS["system"]),
+        "banner": branding.banner_message if branding else "",
+        "links": [
+            link
+            for link in (branding.shop_links if branding else []) or []
+            if isinstance(link, dict) and link.get("url") and link.get("label")
+        ][:4],
+        "website_url": merchant.website_url,
+        "support_email": merchant.support_email,
+        "support_phone": merchant.support_phone,
+    }
+
+
+def _record_template_error(touchpoint: Touchpoint, error: str) -> None:
+    if error:
+        payload = {**touchpoint.payload, "template_error": error[:500]}
+        Touchpoint.all_merchants.filter(pk=touchpoint.pk).update(payload=payload)
+        touchpoint.payload = payload
+
+
+def _shipment(touchpoint: Touchpoint):
+    from orders.models import Shipment
+
+    return (
+        Shipment.objects.for_merchant(touchpoint.merchant)
+        .filter(pk=touchpoint.payload.get("shipment_id"))
+        .first()
     )
 
 
-@register_builder(Touchpoint.Kind.SHIPMENT_UPDATE, Touchpoint.Channel.EMAIL)
-def shipment_update_email(touchpoint) -> OutgoingEmail:
+def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> OutgoingEmail:
+    """The branded email of a congratulation or shipment update."""
+    from orders.content import order_content
+
     order = touchpoint.order
+    merchant = touchpoint.merchant
+    shipment = _shipment(touchpoint) if touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE else None
+    status = touchpoint.payload.get("status", "")
+    texts = text_context(touchpoint, shipment)
+    rendered = render_message_text(
+        merchant=merchant,
+        kind=touchpoint.kind,
+        channel=Touchpoint.Channel.EMAIL,
+        locale=order.locale,
+        context=texts,
+        shipment_status=status,
+    )
+    _record_template_error(touchpoint, rendered.error)
+    items = [
+        {
+            "name": item.name,
+            "quantity": item.quantity,
+            "unit_price": money(item.unit_price, order.currency),
+            "line_total": money(item.line_total, order.currency),
+            "image_url": item.image_url,
+            "product_url": item.product_url,
+        }
+        for item in order.items.all()
+    ]
+    address_lines = [
+        order.customer.full_name,
+        order.shipping_line1,
+        order.shipping_line2,
+        " ".join(p for p in (order.shipping_postal_code, order.shipping_city) if p),
+        order.shipping_region,
+        order.shipping_country,
+    ]
+    content = (
+        order_content(order=order) if touchpoint.kind == Touchpoint.Kind.CONGRATULATION else None
+    )
+    unsubscribe = unsubscribe or unsubscribe_url(touchpoint)
+    context = {
+        "kind": touchpoint.kind,
+        "brand": _branding_context(merchant),
+        "headline": default_headline(touchpoint.kind, status),
+        "subject": rendered.subject,
+        "paragraphs": _paragraphs_html(rendered.body),
+        "body_text": rendered.body,
+        "order": order,
+        "order_number": order.number,
+        "placed_on": formats.date_format(
+            timezone.localtime(order.placed_at, merchant.tzinfo), "DATE_FORMAT"
+        ),
+        "items": items,
+        "total": money(order.total, order.currency),
+        "address_lines": [line for line in address_lines if line],
+        "expected_delivery": texts.get("expected_delivery") or texts.get("estimated_delivery", ""),
+        "tracking_url": order.tracking_url,
+        "benefits": [b.text for b in content.benefits] if content else [],
+        "testimonials": [
+            {
+                "quote": t.quote,
+                "author": t.author_name,
+                "detail": t.author_detail,
+                "stars": "★" * t.rating if t.rating else "",
+                "empty_stars": "★" * (5 - t.rating) if t.rating else "",
+            }
+            for t in (content.testimonials if content else [])
+        ],
+        "shipment": shipment,
+        "status_label": texts.get("status_label", ""),
+        "is_problem": status in ("attempt_failed", "delayed", "exception", "returned_to_sender"),
+        "unsubscribe_url": unsubscribe,
+        "preheader": rendered.body.split("\n\n")[-1][:140] if rendered.body else "",
+    }
+    html = render_to_string("notifications/email/message.html", context)
+    text = render_to_string("notifications/email/message.txt", context)
+    branding = getattr(merchant, "branding", None)
+    reply_to = (branding.reply_to_email if branding else "") or merchant.support_email
     return OutgoingEmail(
         to=[order.customer.email],
-        subject=_("Update on your order %(number)s") % {"number": order.number},
-        text=_("Track your order: %(url)s") % {"url": order.tracking_url},
+        subject=rendered.subject,
+        text=text,
+        html=html,
+        reply_to=[reply_to] if reply_to else [],
     )
 
 
-@register_builder(Touchpoint.Kind.SHIPMENT_UPDATE, Touchpoint.Channel.SMS)
-def shipment_update_sms(touchpoint) -> OutgoingSms:
+def build_sms(touchpoint: Touchpoint) -> OutgoingSms:
     order = touchpoint.order
-    return OutgoingSms(to=order.customer.phone, body=f"{order.number}: {order.tracking_url}")
+    shipment = _shipment(touchpoint) if touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE else None
+    rendered = render_message_text(
+        merchant=touchpoint.merchant,
+        kind=touchpoint.kind,
+        channel=Touchpoint.Channel.SMS,
+        locale=order.locale,
+        context=text_context(touchpoint, shipment),
+        shipment_status=touchpoint.payload.get("status", ""),
+    )
+    _record_template_error(touchpoint, rendered.error)
+    return OutgoingSms(to=order.customer.phone, body=sms_normalize(rendered.body))
+
+
+register_builder(Touchpoint.Kind.CONGRATULATION, Touchpoint.Channel.EMAIL)(build_email)
+register_builder(Touchpoint.Kind.SHIPMENT_UPDATE, Touchpoint.Channel.EMAIL)(build_email)
+register_builder(Touchpoint.Kind.SHIPMENT_UPDATE, Touchpoint.Channel.SMS)(build_sms)
+register_builder(Touchpoint.Kind.CONGRATULATION, Touchpoint.Channel.SMS)(build_sms)

@@ -57,6 +57,11 @@ PUBLIC_PREFIXES = {
     "(tests/test_webhook_input.py)",
     "platform-admin/": "Django admin for platform staff (is_staff) only; merchants cannot sign in "
     "(checked by test_platform_admin_refuses_merchant_owner)",
+    "n/webhooks/": "provider callbacks (Twilio, anymail ESPs): authenticated by the provider's "
+    "signature or webhook secret, rows found by unguessable callback code "
+    "(tests/test_notification_webhooks.py)",
+    "n/u/": "one-click unsubscribe: the signed token names merchant and address; a forged "
+    "token is a 404 (tests/test_notification_webhooks.py)",
 }
 PUBLIC = {
     "followups:endorse": "ambassador's page, authorised by a signed single-purpose token",

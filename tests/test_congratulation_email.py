@@ -1,0 +1,186 @@
+"""Anna's congratulation email: her order confirmed in her language, in the shop's colours."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from notifications.models import Touchpoint
+from notifications.sending import touchpoint_send
+from orders.models import Benefit, Product, Testimonial
+from orders.serializers import OrderInput
+from orders.services import order_upsert
+from postpurchase.models import Branding
+from tests.conftest import make_payload
+
+pytestmark = pytest.mark.django_db
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _order(merchant, payload):
+    serializer = OrderInput(data=payload)
+    serializer.is_valid(raise_exception=True)
+    return order_upsert(merchant=merchant, data=serializer.validated_data).order
+
+
+def _content(merchant):
+    Product.objects.create(merchant=merchant, sku="SOFA-1", name="Sofa Hygge", category="sofas")
+    for locale, benefits, quote in [
+        (
+            "da",
+            ["10 års garanti på stel og fjedre", "Betrækket kan tages af og vaskes ved 40 grader"],
+            "Den bedste sofa vi har haft. Levering var hurtig og venlig.",
+        ),
+        (
+            "en",
+            ["10-year warranty on frame and springs", "Removable covers, washable at 40 °C"],
+            "The best sofa we have owned. Delivery was quick and friendly.",
+        ),
+        (
+            "de",
+            ["10 Jahre Garantie auf Gestell und Federn", "Bezüge abnehmbar, waschbar bei 40 °C"],
+            "Das beste Sofa, das wir je hatten. Die Lieferung war schnell und freundlich.",
+        ),
+    ]:
+        for position, text in enumerate(benefits):
+            Benefit.objects.create(
+                merchant=merchant, category="sofas", locale=locale, text=text, position=position
+            )
+        Testimonial.objects.create(
+            merchant=merchant,
+            author_name="Mette",
+            author_detail="Aarhus",
+            quote=quote,
+            rating=5,
+            category="sofas",
+            locale=locale,
+        )
+
+
+def _send_congratulation(merchant, **payload_overrides):
+    payload = make_payload(payload_overrides.pop("external_id", "2001"), **payload_overrides)
+    payload["items"].append(
+        {
+            "sku": "PILLOW-2",
+            "name": "Pude Lin, sand",
+            "quantity": 2,
+            "unit_price": "149.50",
+            "image_url": "",
+            "product_url": "https://shop.example.com/p/pillow",
+        }
+    )
+    payload["total"] = "1598.00"
+    order = _order(merchant, payload)
+    congratulation = order.touchpoints.get(kind=Touchpoint.Kind.CONGRATULATION)
+    mail.outbox.clear()
+    assert touchpoint_send(touchpoint_id=congratulation.pk) == "sent"
+    assert len(mail.outbox) == 1
+    return order, mail.outbox[0]
+
+
+def test_danish_congratulation_confirms_items_total_address_and_delivery(merchant_a):
+    _content(merchant_a)
+    order, message = _send_congratulation(merchant_a)
+    html = message.alternatives[0][0]
+    assert message.subject == "Tak for din ordre #2001!"
+    assert "Tillykke med dit nye køb!" in html
+    assert "Hej Anna," in message.body
+    for text in ("Sofa Hygge 3-seater", "Pude Lin, sand", "2 × 149,50 DKK", "1.598,00 DKK"):
+        assert text in html, text
+    assert "Strandvejen 12" in html and "8000 Aarhus" in html
+    assert "Forventet levering" in html
+    assert "10 års garanti på stel og fjedre" in html
+    assert "Den bedste sofa vi har haft" in html
+    assert order.tracking_url in html and order.tracking_url in message.body
+    assert "/n/u/" in html  # the visible unsubscribe link
+    assert "<link" not in html and "stylesheet" not in html
+
+
+def test_english_and_german_congratulations_speak_the_buyers_language(merchant_a):
+    _content(merchant_a)
+    _, english = _send_congratulation(merchant_a, external_id="2002", locale="en")
+    assert english.subject == "Thank you for your order #2002!"
+    assert "Congratulations on your new purchase!" in english.alternatives[0][0]
+    assert "1,598.00 DKK" in english.alternatives[0][0]
+    assert "10-year warranty on frame and springs" in english.body
+    _, german = _send_congratulation(merchant_a, external_id="2003", locale="de")
+    assert german.subject == "Vielen Dank für Ihre Bestellung #2003!"
+    assert "Herzlichen Glückwunsch zu Ihrem neuen Kauf!" in german.alternatives[0][0]
+    assert "Das beste Sofa" in german.body
+
+
+def test_congratulation_uses_the_merchants_branding(merchant_a):
+    _content(merchant_a)
+    Branding.objects.filter(merchant=merchant_a).update(
+        primary_color="#0b5d4b", accent_color="#d98e04", sender_name="Nordic Living Studio"
+    )
+    _, message = _send_congratulation(merchant_a)
+    html = message.alternatives[0][0]
+    assert "#0b5d4b" in html and "#d98e04" in html
+    assert message.from_email.startswith("Nordic Living Studio <")
+
+
+def test_congratulation_without_matching_content_still_reads_well(merchant_b):
+    _, message = _send_congratulation(merchant_b, locale="de")
+    html = message.alternatives[0][0]
+    assert "Was andere Kunden sagen" not in html
+    assert "Bergmann Möbel" in html
+
+
+def _photo() -> bytes:
+    """A stand-in product photo: a sofa-coloured gradient."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (128, 128))
+    image.putdata(
+        [(150 + y // 4, 120 + y // 5, 90 + x // 6) for y in range(128) for x in range(128)]
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.browser
+def test_congratulation_email_looks_right_on_desktop_and_phone(merchant_a):
+    if not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"):
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    _content(merchant_a)
+    Branding.objects.filter(merchant=merchant_a).update(banner_message="Fri fragt over 500 kr.")
+    _, message = _send_congratulation(merchant_a)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page_file = ARTIFACTS / "congratulation-email-da.html"
+    page_file.write_text(message.alternatives[0][0])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        for name, width in (("desktop", 1200), ("phone", 390)):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            # Product images point at the shop's CDN; keep the test offline.
+            page.route(
+                lambda url: url.startswith("http"),
+                lambda route: route.fulfill(status=200, content_type="image/png", body=_photo()),
+            )
+            page.goto(page_file.as_uri())
+            page.screenshot(path=ARTIFACTS / f"congratulation-email-{name}.png", full_page=True)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+            )
+            assert not overflow, f"horizontal scroll at {width}px"
+            assert page.get_by_text("Spor din ordre").is_visible()
+            page.close()
+        browser.close()
