@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "orders.integrations",
     "tracking",
     "notifications",
+    "notifications.webhooks_out",
     "followups",
 ]
 
@@ -168,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.dispatch_touchpoints_due_soon",
         "schedule": env_float("TOUCHPOINT_TICK_SECONDS", 2.0),
     },
+    "dispatch-outgoing-webhooks": {
+        "task": "notifications.webhooks_out.tasks.dispatch_webhooks",
+        "schedule": 15.0,
+    },
     "dispatch-inbound-webhooks": {
         "task": "orders.integrations.tasks.dispatch_inbound_deliveries",
         "schedule": 60.0,
@@ -181,6 +186,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
 }
+
+# Outgoing webhooks to merchants' systems. Private and loopback targets are refused
+# unless allowed (development and tests deliver to 127.0.0.1).
+WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS", DEBUG)
+WEBHOOKS_OUT_RETRY_BASE_SECONDS = env_float("WEBHOOKS_OUT_RETRY_BASE_SECONDS", 30.0)
+WEBHOOKS_OUT_MAX_ATTEMPTS = env_int("WEBHOOKS_OUT_MAX_ATTEMPTS", 8)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Postpurchase <no-reply@postpurchase.local>")

@@ -18,3 +18,4 @@ TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
 TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_FROM_NUMBER = "+4580808080"
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "hook:test-webhook-secret"}  # noqa: F405
+WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS = True  # the receivers in tests listen on 127.0.0.1

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: merchants receive our business events, signed, retried, logged."""

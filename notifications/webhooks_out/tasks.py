@@ -1,0 +1,30 @@
+"""Thin Celery tasks for outgoing webhooks. Each is safe to run twice."""
+
+import logging
+
+from celery import shared_task
+
+from notifications.webhooks_out.services import webhook_deliveries_due_ids, webhook_delivery_attempt
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def deliver_webhook(delivery_id: int) -> str:
+    return webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def dispatch_webhooks() -> int:
+    """What beat runs: queue every delivery that is due (first tries the broker lost, retries)."""
+    ids = webhook_deliveries_due_ids()
+    for delivery_id in ids:
+        enqueue_delivery(delivery_id)
+    return len(ids)
+
+
+def enqueue_delivery(delivery_id: int) -> None:
+    try:
+        deliver_webhook.delay(delivery_id)
+    except Exception:
+        logger.warning("broker unavailable; webhook delivery %s waits for dispatch", delivery_id)
