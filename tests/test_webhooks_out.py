@@ -186,7 +186,7 @@ def test_worker_delivers_after_commit_and_beat_dispatcher_retries(merchant_a, re
     from notifications.webhooks_out.tasks import dispatch_webhooks
     from tests.processes import celery_worker, process_env, wait_for
 
-    endpoint, receiver.secret = webhook_endpoint_create(
+    _endpoint, receiver.secret = webhook_endpoint_create(
         merchant=merchant_a, url=receiver.url, events=["rating.received"]
     )
     env = process_env(WEBHOOKS_OUT_RETRY_BASE_SECONDS="0.2")

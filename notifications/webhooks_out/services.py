@@ -26,7 +26,7 @@ def max_attempts() -> int:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential: base, 2×base, 4×base … capped at six hours."""
+    """Exponential: base, 2 x base, 4 x base, ... capped at six hours."""
     base = float(getattr(settings, "WEBHOOKS_OUT_RETRY_BASE_SECONDS", 30))
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
