@@ -52,9 +52,6 @@ PUBLIC_PREFIXES = {
     "integrations/": "shop-platform webhooks (Shopify, WooCommerce): no session; each is "
     "authenticated by that merchant's own HMAC secret, so B's secret cannot post into A "
     "(tests/test_webhook_input.py)",
-    "n/webhooks/": "provider callbacks (Twilio, anymail): no merchant session; authenticated by "
-    "signature or webhook secret and matched to a row by its random callback code "
-    "(tests/test_webhook_input.py)",
     "platform-admin/": "Django admin for platform staff (is_staff) only; merchants cannot sign in "
     "(checked by test_platform_admin_refuses_merchant_owner)",
     "n/webhooks/": "provider callbacks (Twilio, anymail ESPs): authenticated by the provider's "
