@@ -22,6 +22,7 @@ urlpatterns = [
     path("calls/", include("followups.urls")),
     path("dashboard/privacy/", include("orders.privacy_urls")),
     path("platform-admin/", admin.site.urls),
+    path("t/", include("tracking.urls")),
 ]
 
 if settings.DEBUG:

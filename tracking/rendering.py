@@ -1,0 +1,552 @@
+"""The tracking page, rendered: context from an order, HTML cached by version, and the preview.
+
+`render_tracking_page()` is the one renderer: the live page, the cache and the
+dashboard's branding preview all go through `build_page()`, so the preview shows
+exactly what buyers get.
+"""
+
+import contextlib
+import secrets
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+from django.core.cache import cache
+from django.db.models import prefetch_related_objects
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orders.content import order_content
+from orders.models import Order, ShipmentStatus
+from postpurchase.models import Branding
+from tracking import cache as page_cache
+from tracking import selectors
+from tracking.carrier_links import carrier_name, carrier_tracking_url
+from tracking.formatting import format_date, format_money, format_time
+from tracking.theme import Theme, theme_for_branding
+
+LANGUAGES = (("en", "English"), ("da", "Dansk"), ("de", "Deutsch"))
+LANGUAGE_CODES = {code for code, _name in LANGUAGES}
+STYLESHEET_VERSION = "3"  # bump when static/tracking/tracking.css changes meaning
+
+S = ShipmentStatus
+STATUS_LABELS = {
+    S.LABEL_CREATED: gettext_lazy("Packed and labelled"),
+    S.IN_TRANSIT: gettext_lazy("On the way"),
+    S.OUT_FOR_DELIVERY: gettext_lazy("Out for delivery"),
+    S.AVAILABLE_FOR_PICKUP: gettext_lazy("Ready for pickup"),
+    S.ATTEMPT_FAILED: gettext_lazy("Delivery attempt failed"),
+    S.DELAYED: gettext_lazy("Delayed"),
+    S.EXCEPTION: gettext_lazy("Problem in transit"),
+    S.DELIVERED: gettext_lazy("Delivered"),
+    S.RETURNED_TO_SENDER: gettext_lazy("Returned to sender"),
+}
+# Which of the five steps (ordered, shipped, on the way, out for delivery, delivered)
+# a status stands at.
+STEP_OF_STATUS = {
+    S.LABEL_CREATED: 1,
+    S.IN_TRANSIT: 2,
+    S.DELAYED: 2,
+    S.EXCEPTION: 2,
+    S.RETURNED_TO_SENDER: 2,
+    S.ATTEMPT_FAILED: 3,
+    S.OUT_FOR_DELIVERY: 3,
+    S.AVAILABLE_FOR_PICKUP: 4,
+    S.DELIVERED: 4,
+}
+WARNING_STATUSES = {S.DELAYED, S.ATTEMPT_FAILED}
+PROBLEM_STATUSES = {S.EXCEPTION, S.RETURNED_TO_SENDER}
+
+
+def safe_url(value: str) -> str:
+    """`value` if it is an absolute http(s) URL or a site path, else "" (no javascript:)."""
+    value = (value or "").strip()
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    return value if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def url_origin(value: str) -> str:
+    parts = urlsplit(value)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
+
+
+def page_locale(order: Order, requested: str | None) -> str:
+    if requested in LANGUAGE_CODES:
+        return requested
+    return order.locale if order.locale in LANGUAGE_CODES else "en"
+
+
+def local_zone(order: Order) -> zoneinfo.ZoneInfo:
+    """The buyer's time zone when we know it, else the merchant's."""
+    for name in (getattr(order.customer, "timezone", ""), order.merchant.timezone):
+        try:
+            if name:
+                return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+    return zoneinfo.ZoneInfo("UTC")
+
+
+def _branding_for(order: Order, override) -> Branding:
+    """The merchant's saved branding, or unsaved values laid over it (the preview)."""
+    try:
+        saved = order.merchant.branding
+    except Branding.DoesNotExist:
+        saved = Branding(merchant=order.merchant)
+    if override is None:
+        return saved
+    if isinstance(override, Branding):
+        return override
+    merged = Branding(
+        **{
+            f.attname: getattr(saved, f.attname)
+            for f in Branding._meta.concrete_fields
+            if f.attname != "id"
+        }
+    )
+    for name, value in dict(override).items():
+        if name == "logo_url":
+            merged._preview_logo_url = value
+        elif hasattr(merged, name):
+            setattr(merged, name, value)
+    return merged
+
+
+def _logo_url(branding: Branding) -> str:
+    preview = getattr(branding, "_preview_logo_url", None)
+    if preview is not None:
+        return safe_url(preview)
+    try:
+        return safe_url(branding.logo.url) if branding.logo else ""
+    except ValueError:
+        return ""
+
+
+def _shop_links(branding: Branding) -> list[dict]:
+    links = []
+    for entry in (branding.shop_links or [])[:5]:
+        if not isinstance(entry, dict):
+            continue
+        label, url = str(entry.get("label", ""))[:40].strip(), safe_url(str(entry.get("url", "")))
+        if label and url:
+            links.append({"label": label, "url": url})
+    return links
+
+
+@dataclass
+class PageParts:
+    """What the template needs besides the order: computed once per render."""
+
+    zone: zoneinfo.ZoneInfo
+    today: date
+    locale: str
+    image_origins: set[str] = field(default_factory=set)
+
+
+def _image(parts: PageParts, url: str) -> str:
+    url = safe_url(url)
+    origin = url_origin(url)
+    if origin:
+        parts.image_origins.add(origin)
+    return url
+
+
+def _estimate(shipment, parts: PageParts, merchant_name: str) -> tuple[str, str]:
+    """The one plain sentence at the top of a shipment, and a smaller line under it."""
+    loc, today = parts.locale, parts.today
+    status, eta = shipment.status, shipment.estimated_delivery
+    when = shipment.status_at.astimezone(parts.zone) if shipment.status_at else None
+
+    def on(day: date) -> str:
+        if day == today:
+            return _("today")
+        if day == today + timedelta(days=1):
+            return _("tomorrow")
+        return format_date(day, loc)
+
+    if status == S.DELIVERED:
+        detail = (
+            _("%(day)s at %(time)s") % {"day": on(when.date()), "time": format_time(when, loc)}
+            if when
+            else ""
+        )
+        return _("Delivered"), detail
+    if status == S.RETURNED_TO_SENDER:
+        return _("On its way back to %(shop)s") % {"shop": merchant_name}, ""
+    if status == S.AVAILABLE_FOR_PICKUP:
+        return _("Ready for pickup"), _("Bring your ID or the pickup code from the carrier.")
+    if status == S.OUT_FOR_DELIVERY:
+        return _("Arriving today"), _("Your parcel is out with the driver.")
+    if status == S.DELAYED:
+        if eta and eta >= today:
+            return _("Delayed — new estimate %(day)s") % {"day": on(eta)}, ""
+        return _("Delayed — a new estimate is on its way"), ""
+    if status == S.ATTEMPT_FAILED:
+        return _("We missed you"), (
+            _("Next attempt expected %(day)s") % {"day": on(eta)} if eta and eta >= today else ""
+        )
+    if status == S.EXCEPTION:
+        return _("There's a problem with the delivery"), ""
+    if eta:
+        if eta < today:
+            return _("Running late — expected soon"), _("It was due %(day)s.") % {
+                "day": format_date(eta, loc)
+            }
+        if eta == today:
+            return _("Arriving today"), ""
+        if eta == today + timedelta(days=1):
+            return _("Arriving tomorrow"), format_date(eta, loc)
+        return _("Arriving %(day)s") % {"day": format_date(eta, loc)}, ""
+    if status == S.LABEL_CREATED:
+        return _("Getting ready to ship"), _("The carrier will pick it up soon.")
+    return _("On the way"), _("The carrier will share a delivery date soon.")
+
+
+def _problem(status: str, merchant_name: str) -> dict | None:
+    if status == S.ATTEMPT_FAILED:
+        return {
+            "title": _("The carrier couldn't deliver your parcel"),
+            "text": _(
+                "Check for a note from the carrier: they usually try again the next working "
+                "day or leave the parcel at a pickup point nearby. If you need another time "
+                "or place, contact %(shop)s."
+            )
+            % {"shop": merchant_name},
+        }
+    if status == S.EXCEPTION:
+        return {
+            "title": _("Something went wrong on the way"),
+            "text": _(
+                "The carrier has reported a problem with this parcel. %(shop)s has been told "
+                "and is looking into it; contact them if you have questions."
+            )
+            % {"shop": merchant_name},
+        }
+    if status == S.RETURNED_TO_SENDER:
+        return {
+            "title": _("Your parcel is being returned"),
+            "text": _(
+                "The carrier is sending this parcel back to %(shop)s. Contact them to arrange "
+                "a new delivery or a refund."
+            )
+            % {"shop": merchant_name},
+        }
+    if status == S.DELAYED:
+        return {
+            "title": _("Your parcel is delayed"),
+            "text": _(
+                "Sorry for the wait. The carrier is still moving it, and this page updates as "
+                "soon as they share news."
+            ),
+        }
+    return None
+
+
+def _steps(status: str | None) -> list[dict]:
+    current = STEP_OF_STATUS.get(status, 0) if status else 0
+    last = _("Ready for pickup") if status == S.AVAILABLE_FOR_PICKUP else _("Delivered")
+    labels = [_("Ordered"), _("Shipped"), _("On the way"), _("Out for delivery"), last]
+    tone = (
+        "problem" if status in PROBLEM_STATUSES else "warning" if status in WARNING_STATUSES else ""
+    )
+    done = status in (S.DELIVERED, S.AVAILABLE_FOR_PICKUP)
+    steps = []
+    for index, label in enumerate(labels):
+        if index < current or (done and index == current):
+            state = "done"
+        elif index == current:
+            state = tone or "current"
+        else:
+            state = "upcoming"
+        steps.append({"label": label, "state": state, "is_current": index == current})
+    return steps
+
+
+def _tone(status: str | None) -> str:
+    if status in PROBLEM_STATUSES:
+        return "problem"
+    if status in WARNING_STATUSES:
+        return "warning"
+    if status in (S.DELIVERED, S.AVAILABLE_FOR_PICKUP):
+        return "done"
+    return "active"
+
+
+def _money(amount, order: Order, loc: str) -> str:
+    return format_money(amount, order.currency, loc)
+
+
+def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder: str) -> dict:
+    merchant = order.merchant
+    zone = local_zone(order)
+    parts = PageParts(zone=zone, today=timezone.now().astimezone(zone).date(), locale=locale)
+    prefetch_related_objects([order], "items")
+    items, shipments = selectors.order_page_data(order)
+    settings_row = selectors.tracking_settings_for(merchant)
+
+    item_views = {
+        item.pk: {
+            "name": item.name,
+            "quantity": item.quantity,
+            "image": _image(parts, item.image_url),
+            "price": _money(item.line_total, order, locale),
+        }
+        for item in items
+    }
+
+    shipment_views = []
+    for number, shipment in enumerate(shipments, start=1):
+        headline, detail = _estimate(shipment, parts, merchant.name)
+        events = []
+        for event in shipment.events.all():
+            at = event.occurred_at.astimezone(zone)
+            events.append(
+                {
+                    "label": STATUS_LABELS.get(event.status, event.status),
+                    "date": format_date(at.date(), locale, style="short"),
+                    "time": format_time(at, locale),
+                    "iso": at.isoformat(),
+                    "location": event.location,
+                    "message": event.message,
+                    "tone": _tone(event.status),
+                }
+            )
+        shipment_views.append(
+            {
+                "number": number,
+                "status": shipment.status,
+                "status_label": STATUS_LABELS.get(shipment.status, shipment.status),
+                "headline": headline,
+                "detail": detail,
+                "tone": _tone(shipment.status),
+                "steps": _steps(shipment.status),
+                "carrier": carrier_name(shipment.carrier),
+                "tracking_number": shipment.tracking_number,
+                "carrier_url": carrier_tracking_url(shipment.carrier, shipment.tracking_number),
+                "problem": _problem(shipment.status, merchant.name),
+                "events": events,
+                "items": [
+                    {**item_views[si.line_item_id], "quantity": si.quantity}
+                    for si in shipment.items.all()
+                    if si.line_item_id in item_views
+                ],
+            }
+        )
+
+    if not shipments:
+        hero = {
+            "headline": _("We're getting your order ready"),
+            "detail": _("You'll see the delivery date here as soon as it ships."),
+            "tone": "active",
+        }
+    else:
+        open_ones = [v for v in shipment_views if v["status"] != S.DELIVERED]
+        lead = open_ones[0] if open_ones else shipment_views[0]
+        hero = {"headline": lead["headline"], "detail": lead["detail"], "tone": lead["tone"]}
+        if len(shipments) > 1:
+            hero["summary"] = _("%(done)s of %(total)s packages delivered") % {
+                "done": len(shipments) - len(open_ones),
+                "total": len(shipments),
+            }
+    delivered = any(s.status == S.DELIVERED for s in shipments)
+
+    recommendations = selectors.crosssell_recommendations(
+        order=order, items=items, limit=settings_row.crosssell_slots
+    )
+    slots = []
+    for slot, rec in enumerate(recommendations, start=1):
+        product = rec.product
+        if rec.reason == "upgrade":
+            reason = _("Upgrade")
+        elif rec.reason == "best_seller":
+            reason = _("Best seller")
+        elif rec.because_of:
+            reason = _("Goes with your %(item)s") % {"item": rec.because_of}
+        else:
+            reason = _("Goes well with your order")
+        slots.append(
+            {
+                "slot": slot,
+                "product_id": product.pk,
+                "name": product.name,
+                "image": _image(parts, product.image_url),
+                "price": format_money(product.price, product.currency or order.currency, locale)
+                if product.price is not None
+                else "",
+                "reason": reason,
+                "href": reverse(
+                    "tracking:click",
+                    kwargs={"token": order.tracking_token, "product_id": product.pk, "slot": slot},
+                ),
+            }
+        )
+
+    content = order_content(order=order, locale=locale)
+    rating = selectors.order_rating(order) if delivered else None
+    theme: Theme = theme_for_branding(branding)
+    page_url = reverse("tracking:page", kwargs={"key": order.tracking_token})
+    return {
+        "locale": locale,
+        "languages": [
+            {
+                "code": code,
+                "name": name,
+                "url": f"{page_url}?lang={code}",
+                "current": code == locale,
+            }
+            for code, name in LANGUAGES
+        ],
+        "brand": brand_context(merchant, branding),
+        "theme": theme,
+        "theme_url": theme_url(theme),
+        "order": {
+            "number": order.number,
+            "placed_on": format_date(order.placed_at.astimezone(zone).date(), locale, style="year"),
+            "items": list(item_views.values()),
+            "total": _money(order.total, order, locale),
+            "cancelled": order.cancelled_at is not None,
+        },
+        "hero": hero,
+        # One package (or none yet): its progress sits in the top card.
+        "hero_steps": shipment_views[0]["steps"]
+        if len(shipment_views) == 1
+        else None
+        if shipment_views
+        else _steps(None),
+        "shipments": shipment_views,
+        "slots": slots,
+        "benefits": [b.text for b in content.benefits],
+        "testimonials": [
+            {
+                "quote": t.quote,
+                "author": t.author_name,
+                "detail": t.author_detail,
+                "rating": t.rating,
+            }
+            for t in content.testimonials
+        ]
+        if settings_row.show_testimonials
+        else [],
+        "show_rating": delivered,
+        "rating": {"score": rating.score, "comment": rating.comment} if rating else None,
+        "rating_scale": [1, 2, 3, 4, 5],
+        "rating_url": reverse("tracking:rating", kwargs={"token": order.tracking_token}),
+        "csrf_placeholder": csrf_placeholder,
+        "zone_name": str(zone),
+        "_parts": parts,
+    }
+
+
+def brand_context(merchant, branding: Branding) -> dict:
+    return {
+        "name": merchant.name,
+        "logo": _logo_url(branding),
+        "website": safe_url(merchant.website_url),
+        "links": _shop_links(branding),
+        "banner": (branding.banner_message or "").strip(),
+        "support_email": merchant.support_email,
+        "support_phone": merchant.support_phone,
+    }
+
+
+def theme_url(theme: Theme) -> str:
+    return f"{reverse('tracking:theme')}?{theme.query}&v={STYLESHEET_VERSION}"
+
+
+def lookup_context(merchant, *, locale: str, form, error: str) -> dict:
+    """The merchant-branded order lookup page."""
+    try:
+        branding = merchant.branding
+    except Branding.DoesNotExist:
+        branding = Branding(merchant=merchant)
+    theme = theme_for_branding(branding)
+    page_url = reverse("tracking:page", kwargs={"key": merchant.slug})
+    return {
+        "locale": locale,
+        "languages": [
+            {
+                "code": code,
+                "name": name,
+                "url": f"{page_url}?lang={code}",
+                "current": code == locale,
+            }
+            for code, name in LANGUAGES
+        ],
+        "brand": brand_context(merchant, branding),
+        "theme": theme,
+        "theme_url": theme_url(theme),
+        "form": form,
+        "error": error,
+        "action": f"{page_url}?lang={locale}",
+    }
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    html: str
+    csrf_placeholder: str  # replaced by the request's CSRF token when served
+    slots: tuple[tuple[int, int], ...]  # (product_id, slot) shown, for impressions
+    image_origins: tuple[str, ...]  # for the CSP's img-src
+
+
+def build_page(order: Order, *, locale: str, branding_override=None) -> RenderedPage:
+    branding = _branding_for(order, branding_override)
+    placeholder = f"csrf-{secrets.token_hex(16)}"
+    with translation.override(locale):
+        context = _context(order, locale=locale, branding=branding, csrf_placeholder=placeholder)
+        html = render_to_string("tracking/page.html", context)
+    return RenderedPage(
+        html=html,
+        csrf_placeholder=placeholder,
+        slots=tuple((s["product_id"], s["slot"]) for s in context["slots"]),
+        image_origins=tuple(sorted(context["_parts"].image_origins)),
+    )
+
+
+def render_tracking_page(order: Order, branding_override=None, locale: str | None = None) -> str:
+    """The real tracking page of `order` as HTML, optionally with unsaved branding values.
+
+    For the dashboard's live preview: `branding_override` is an unsaved `Branding`
+    or a dict of its fields (plus `logo_url`). Forms on the preview carry no CSRF
+    token, so nothing can be submitted from it.
+    """
+    page = build_page(order, locale=page_locale(order, locale), branding_override=branding_override)
+    return page.html.replace(page.csrf_placeholder, "")
+
+
+def cached_page(order: Order, *, locale: str) -> RenderedPage:
+    """The page from the cache when nothing it shows has changed, else rendered and stored."""
+    order_version, merchant_version = page_cache.versions(order.pk, order.merchant_id)
+    try:
+        branding_stamp = order.merchant.branding.updated_at.timestamp()
+    except Branding.DoesNotExist:
+        branding_stamp = 0
+    today = timezone.now().astimezone(local_zone(order)).date().isoformat()
+    key = (
+        f"tracking:page:{STYLESHEET_VERSION}:{order.pk}:{order_version}:{merchant_version}:"
+        f"{order.updated_at.timestamp()}:{branding_stamp}:{locale}:{today}"
+    )
+    if order_version:
+        try:
+            found = cache.get(key)
+        except Exception:
+            found = None
+        if found is not None:
+            return found
+    page = build_page(order, locale=locale)
+    if order_version:
+        with contextlib.suppress(Exception):  # a cache outage only costs a re-render
+            cache.set(key, page, page_cache.RENDER_TIMEOUT)
+    return page
+
+
+__all__ = ["build_page", "cached_page", "page_locale", "render_tracking_page"]

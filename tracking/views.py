@@ -1,0 +1,218 @@
+"""Public tracking pages: the order page, the merchant's order lookup, clicks, ratings, theme CSS."""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django import forms
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from postpurchase import ratelimit
+from tracking import rendering, selectors, services
+from tracking.theme import theme_from_query
+from tracking.visitors import client_address_key, client_hash, is_counted_visitor
+
+LOOKUP_LIMIT = 10  # attempts per client per window
+LOOKUP_WINDOW = 15 * 60
+
+
+def _csp(image_origins=()) -> str:
+    # No third-party origins: styles only from our own files (the merchant's colours come
+    # from the generated theme stylesheet), no scripts at all, images from this site and
+    # from the merchant's own image hosts that this page actually shows.
+    images = " ".join(["'self'", "data:", *image_origins])
+    return (
+        "default-src 'none'; "
+        f"img-src {images}; style-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def _private(response, *, image_origins=()) -> HttpResponse:
+    response["Content-Security-Policy"] = _csp(image_origins)
+    response["X-Robots-Tag"] = "noindex, nofollow, noarchive"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the token in the URL must not leak
+    return response
+
+
+def _not_found(request) -> HttpResponse:
+    return _private(render(request, "tracking/not_found.html", status=404))
+
+
+@csrf_protect
+def tracking_entry(request, key: str):
+    """/t/<key>/: a tracking token shows the order; a merchant slug shows the lookup form.
+
+    Every miss does the same two lookups as a slug hit, so response time says
+    nothing about how close a guessed token was.
+    """
+    order = selectors.order_by_token(key)
+    if order is not None:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return _order_page(request, order)
+    merchant = selectors.merchant_by_slug(key)
+    if merchant is None:
+        return _not_found(request)
+    return _lookup(request, merchant)
+
+
+def _order_page(request, order) -> HttpResponse:
+    locale = rendering.page_locale(order, request.GET.get("lang"))
+    page = rendering.cached_page(order, locale=locale)
+    if is_counted_visitor(request):
+        services.visit_record(
+            merchant=order.merchant,
+            order=order,
+            client_hash=client_hash(request),
+            source=request.GET.get("src", ""),
+            shown=list(page.slots),
+        )
+    html = page.html.replace(page.csrf_placeholder, get_token(request))
+    response = HttpResponse(html)
+    response["Content-Language"] = locale
+    return _private(response, image_origins=page.image_origins)
+
+
+class LookupForm(forms.Form):
+    number = forms.CharField(label=_("Order number"), max_length=50)
+    contact = forms.CharField(
+        label=_("Email or postal code"),
+        max_length=254,
+        help_text=_("The email address you ordered with, or your delivery postal code."),
+    )
+
+
+def _lookup(request, merchant) -> HttpResponse:
+    locale = request.GET.get("lang") or merchant.default_locale
+    locale = locale if locale in rendering.LANGUAGE_CODES else "en"
+    status, error = 200, ""
+    form = LookupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        verdict = ratelimit.hit(
+            f"tracking-lookup:{client_address_key(request)}",
+            limit=LOOKUP_LIMIT,
+            window=LOOKUP_WINDOW,
+        )
+        with translation.override(locale):
+            if not verdict.allowed:
+                status, error = (
+                    429,
+                    _("Too many attempts. Please wait a few minutes and try again."),
+                )
+            elif form.is_valid():
+                order = services.order_lookup(
+                    merchant=merchant,
+                    number=form.cleaned_data["number"],
+                    contact=form.cleaned_data["contact"],
+                )
+                if order is not None:
+                    target = reverse("tracking:page", kwargs={"key": order.tracking_token})
+                    return _private(
+                        HttpResponseRedirect(f"{target}?src=lookup&lang={order.locale}")
+                    )
+                status = 400
+                error = _(
+                    "We couldn't find an order with those details. Check the order number in "
+                    "your confirmation email and try again."
+                )
+            else:
+                status = 400
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    with translation.override(locale):
+        context = rendering.lookup_context(merchant, locale=locale, form=form, error=error)
+        response = render(request, "tracking/lookup.html", context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(verdict.retry_after)
+    return _private(response)
+
+
+@require_GET
+def crosssell_click(request, token: str, product_id: int, slot: int):
+    """Record the click, then send the buyer to the product's stored URL with attribution.
+
+    The target is never taken from the request: only a product of this order's
+    merchant, by id, so this cannot be used as an open redirect.
+    """
+    order = selectors.order_by_token(token)
+    if order is None:
+        return _not_found(request)
+    product = selectors.clickable_product(order=order, product_id=product_id)
+    target = rendering.safe_url(product.url) if product else ""
+    if not target or target.startswith("/"):
+        return _not_found(request)
+    if is_counted_visitor(request):
+        services.crosssell_click_record(
+            merchant=order.merchant,
+            order=order,
+            product=product,
+            slot=min(slot, 99),
+            client_hash=client_hash(request),
+        )
+    return _private(HttpResponseRedirect(with_attribution(target, slot=slot)))
+
+
+def with_attribution(url: str, *, slot: int) -> str:
+    parts = urlsplit(url)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.startswith("utm_")
+    ]
+    query += [
+        ("utm_source", "postpurchase"),
+        ("utm_medium", "tracking_page"),
+        ("utm_campaign", "cross_sell"),
+        ("utm_content", f"slot_{slot}"),
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class RatingForm(forms.Form):
+    score = forms.IntegerField(min_value=1, max_value=5)
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+@require_POST
+@csrf_protect
+def rating_submit(request, token: str):
+    order = selectors.order_by_token(token)
+    if order is None:
+        return _not_found(request)
+    form = RatingForm(request.POST)
+    page = reverse("tracking:page", kwargs={"key": order.tracking_token})
+    lang = request.POST.get("lang", "")
+    lang_query = f"?lang={lang}" if lang in rendering.LANGUAGE_CODES else ""
+    if not form.is_valid():
+        return _private(HttpResponseRedirect(f"{page}{lang_query}#rating"))
+    services.rating_submit(
+        merchant=order.merchant,
+        order=order,
+        score=form.cleaned_data["score"],
+        comment=form.cleaned_data["comment"],
+    )
+    return _private(HttpResponseRedirect(f"{page}{lang_query}#rating"))
+
+
+@require_GET
+@cache_control(public=True, max_age=31536000, immutable=True)
+def theme_css(request):
+    """The merchant's colours as CSS variables, generated from validated numbers only.
+
+    A pure function of its URL, so it is cached for a year; the page links it with
+    the colours in the query string, which also makes the preview of unsaved
+    branding work without storing anything.
+    """
+    theme = theme_from_query(request.GET.get("c", ""), request.GET.get("f", ""))
+    css = f":root{{{theme.css_variables}}}\n"
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,55 @@
+"""Who is looking at a tracking page: an anonymous client hash, and whether it is a person.
+
+Link scanners in mail gateways, chat apps' link previews, crawlers and browser
+prefetches open tracking links too; counting them would fake a worried buyer.
+"""
+
+import hashlib
+import hmac
+import re
+
+from django.conf import settings
+
+BOT_USER_AGENT = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|preview|scanner|monitor|fetch|headless|phantom|"
+    r"facebookexternalhit|whatsapp|telegram|slack|discord|skype|linkedin|embedly|"
+    r"microsoft office|ms-office|safelinks|proofpoint|mimecast|barracuda|"
+    r"curl|wget|python-|httpx|aiohttp|go-http-client|java/|okhttp|libwww|"
+    r"lighthouse|pingdom|uptime|google-read-aloud|googleimageproxy|yahoomailproxy",
+    re.IGNORECASE,
+)
+
+
+def client_hash(request) -> str:
+    """Keyed hash of address and browser: stable for a visitor, no raw IP stored."""
+    address = request.META.get("REMOTE_ADDR", "")
+    agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+    key = f"{settings.SECRET_KEY}:tracking-visitor".encode()
+    return hmac.new(key, f"{address}|{agent}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_address_key(request) -> str:
+    """Keyed hash of the address alone: rate limits must not reset with a new browser."""
+    key = f"{settings.SECRET_KEY}:tracking-address".encode()
+    address = request.META.get("REMOTE_ADDR", "")
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def is_prefetch(request) -> bool:
+    purpose = (
+        request.headers.get("Sec-Purpose", "")
+        + request.headers.get("Purpose", "")
+        + request.headers.get("X-Purpose", "")
+        + request.headers.get("X-Moz", "")
+    ).lower()
+    return "prefetch" in purpose or "prerender" in purpose or "preview" in purpose
+
+
+def is_counted_visitor(request) -> bool:
+    """True for a person's real page view; False for HEAD, prefetches and bots."""
+    if request.method != "GET":
+        return False
+    if is_prefetch(request):
+        return False
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    return bool(agent) and not BOT_USER_AGENT.search(agent)
