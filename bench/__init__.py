@@ -1,0 +1,1 @@
+"""Benchmark harness for `make bench`: settings, baseline views and tasks used only there."""
