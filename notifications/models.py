@@ -77,6 +77,12 @@ class Touchpoint(TenantModel):
                 name="touchpoint_due_idx",
                 condition=models.Q(status="scheduled"),
             ),
+            # The dispatcher's stuck-claim recovery: claims in flight, oldest first.
+            models.Index(
+                fields=["claimed_at"],
+                name="touchpoint_claimed_idx",
+                condition=models.Q(status="sending"),
+            ),
         ]
 
     def __str__(self):

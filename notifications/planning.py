@@ -11,7 +11,11 @@ from followups.scheduling import next_business_day_start
 from notifications import conf, quiet_hours
 from notifications.history import touchpoint_record_planned, touchpoint_transition
 from notifications.models import Touchpoint
-from notifications.selectors import is_suppressed, shipment_channels_enabled
+from notifications.selectors import (
+    is_suppressed,
+    shipment_channels_enabled,
+    suppressed_addresses,
+)
 from orders.models import Order, Shipment, ShipmentEvent
 
 S = Touchpoint.Status
@@ -19,37 +23,55 @@ S = Touchpoint.Status
 
 def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
     """The congratulation email, due at once, and the next-business-day call."""
-    merchant = order.merchant
+    return touchpoints_plan_for_new_orders(orders=[order])
+
+
+def touchpoints_plan_for_new_orders(*, orders: list[Order]) -> list[Touchpoint]:
+    """The same plan for many new orders of one merchant, in a constant number of queries.
+
+    Batch ingestion calls this once for a thousand orders; a single order is a batch of one.
+    """
+    if not orders:
+        return []
+    merchant = orders[0].merchant
     now = timezone.now()
-    customer = order.customer
-    email_ok = (
-        customer.consent_email
-        and bool(customer.email)
-        and not is_suppressed(merchant=merchant, channel="email", address=customer.email)
+    suppressed = suppressed_addresses(
+        merchant=merchant,
+        channel="email",
+        addresses=[o.customer.email for o in orders if o.customer.email],
     )
-    planned = [
-        Touchpoint(
-            merchant=merchant,
-            order=order,
-            kind=Touchpoint.Kind.CONGRATULATION,
-            channel=Touchpoint.Channel.EMAIL,
-            cause="order",
-            due_at=now,
-            status=S.SCHEDULED if email_ok else S.SKIPPED,
-            error="" if email_ok else "no email consent",
-        ),
-        Touchpoint(
-            merchant=merchant,
-            order=order,
-            kind=Touchpoint.Kind.FOLLOWUP_CALL,
-            channel=Touchpoint.Channel.CALL,
-            cause="order",
-            due_at=next_business_day_start(merchant=merchant, after=max(order.placed_at, now)),
-            status=S.SCHEDULED if customer.consent_call and customer.phone else S.SKIPPED,
-            error="" if customer.consent_call and customer.phone else "no call consent",
-        ),
-    ]
-    # A new order has no touchpoints yet, so no conflict can occur and pks come back.
+    planned = []
+    for order in orders:
+        customer = order.customer
+        email_ok = (
+            customer.consent_email
+            and bool(customer.email)
+            and customer.email.lower() not in suppressed
+        )
+        call_ok = customer.consent_call and bool(customer.phone)
+        planned += [
+            Touchpoint(
+                merchant=merchant,
+                order=order,
+                kind=Touchpoint.Kind.CONGRATULATION,
+                channel=Touchpoint.Channel.EMAIL,
+                cause="order",
+                due_at=now,
+                status=S.SCHEDULED if email_ok else S.SKIPPED,
+                error="" if email_ok else "no email consent",
+            ),
+            Touchpoint(
+                merchant=merchant,
+                order=order,
+                kind=Touchpoint.Kind.FOLLOWUP_CALL,
+                channel=Touchpoint.Channel.CALL,
+                cause="order",
+                due_at=next_business_day_start(merchant=merchant, after=max(order.placed_at, now)),
+                status=S.SCHEDULED if call_ok else S.SKIPPED,
+                error="" if call_ok else "no call consent",
+            ),
+        ]
+    # New orders have no touchpoints yet, so no conflict can occur and pks come back.
     created = Touchpoint.objects.for_merchant(merchant).bulk_create(planned)
     touchpoint_record_planned(created)
     followups_plan_for_new_order(order=order, touchpoints=created)

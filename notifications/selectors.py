@@ -54,6 +54,18 @@ def is_suppressed(*, merchant, channel: str, address: str) -> bool:
     )
 
 
+def suppressed_addresses(*, merchant, channel: str, addresses: list[str]) -> set[str]:
+    """Which of `addresses` (lower-cased) must not be contacted: is_suppressed for many."""
+    wanted = {address.lower() for address in addresses if address}
+    if not wanted:
+        return set()
+    return set(
+        Suppression.objects.filter(channel=channel, address__in=wanted)
+        .filter(Q(merchant=merchant) | Q(merchant__isnull=True))
+        .values_list("address", flat=True)
+    )
+
+
 def touchpoint_history(*, merchant, touchpoint_id: int) -> dict:
     """A touchpoint with its attempts and status changes, for the dashboard."""
     touchpoint = Touchpoint.objects.for_merchant(merchant).get(pk=touchpoint_id)

@@ -4,9 +4,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
 
 from notifications.planning import (
     touchpoints_plan_for_new_order,
+    touchpoints_plan_for_new_orders,
     touchpoints_plan_for_shipment_change,
 )
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentEvent, ShipmentItem
@@ -29,6 +32,12 @@ def _customer_upsert(*, merchant: Merchant, data: dict, locale: str) -> Customer
         customer = customers.filter(phone=data["phone"], email="").order_by("id").first()
     if customer is None:
         customer = Customer(merchant=merchant)
+    _apply_customer_fields(customer, data, locale)
+    customer.save()
+    return customer
+
+
+def _apply_customer_fields(customer: Customer, data: dict, locale: str) -> None:
     consent = data["consent"]
     customer.email = data.get("email", "") or customer.email
     customer.phone = data.get("phone", "") or customer.phone
@@ -39,8 +48,6 @@ def _customer_upsert(*, merchant: Merchant, data: dict, locale: str) -> Customer
     customer.consent_email = consent.get("email", False)
     customer.consent_sms = consent.get("sms", False)
     customer.consent_call = consent.get("call", True) and customer.consent_call
-    customer.save()
-    return customer
 
 
 def _apply_order_fields(order: Order, data: dict, locale: str) -> None:
@@ -100,6 +107,137 @@ def _order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
     if created:
         touchpoints_plan_for_new_order(order=order)
     return UpsertResult(order=order, created=created)
+
+
+def orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[UpsertResult]:
+    """Upsert many validated orders, with exactly the single endpoint's results, in bulk.
+
+    One transaction and a constant number of queries for the whole batch: bulk reads of
+    the existing orders and customers, bulk writes of customers, orders, items and
+    touchpoints. An order whose external_id or customer already came earlier in the
+    same batch is upserted after the bulk part, one by one, so it sees the earlier one
+    exactly as a second POST would (same id again: 200, no second congratulation).
+    """
+    if not orders:
+        return []
+    try:
+        with transaction.atomic():
+            return _orders_batch_upsert(merchant=merchant, orders=orders)
+    except IntegrityError:
+        # A concurrent request created one of these external_ids between our read and
+        # write: fall back to one by one, where each order retries on its own.
+        return [order_upsert(merchant=merchant, data=data) for data in orders]
+
+
+def _customer_key(data: dict, index: int) -> tuple:
+    # The single path finds a customer by email, else by phone among those without email.
+    if data.get("email"):
+        return ("email", data["email"])
+    if data.get("phone"):
+        return ("phone", data["phone"])
+    return ("none", index)
+
+
+def _all_fields_but_pk(model) -> list[str]:
+    # What save() writes; bulk_update must write the same to stay identical.
+    return [f.name for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _send_save_signals(signal, created: list, updated: list) -> None:
+    for objs, was_created in ((created, True), (updated, False)):
+        for obj in objs:
+            kwargs = {"sender": type(obj), "instance": obj, "raw": False, "using": "default"}
+            if signal is post_save:
+                kwargs["created"] = was_created
+            kwargs["update_fields"] = None
+            signal.send(**kwargs)
+
+
+def _orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[UpsertResult]:
+    bulk, later = [], []
+    seen_orders, seen_customers = set(), set()
+    for index, data in enumerate(orders):
+        key = _customer_key(data["customer"], index)
+        repeated = data["external_id"] in seen_orders or key in seen_customers
+        (later if repeated else bulk).append(index)
+        seen_orders.add(data["external_id"])
+        seen_customers.add(key)
+
+    existing_orders = {
+        order.external_id: order
+        for order in Order.objects.for_merchant(merchant)
+        .select_for_update()
+        .filter(external_id__in=[orders[i]["external_id"] for i in bulk])
+    }
+    customers = Customer.objects.for_merchant(merchant)
+    found: dict[tuple, Customer] = {}
+    emails = [orders[i]["customer"]["email"] for i in bulk if orders[i]["customer"].get("email")]
+    phones = [
+        orders[i]["customer"]["phone"]
+        for i in bulk
+        if not orders[i]["customer"].get("email") and orders[i]["customer"].get("phone")
+    ]
+    # Descending ids, later wins: the lowest id per key, like .order_by("id").first().
+    if emails:
+        for customer in customers.filter(email__in=emails).order_by("-id"):
+            found[("email", customer.email)] = customer
+    if phones:
+        for customer in customers.filter(phone__in=phones, email="").order_by("-id"):
+            found[("phone", customer.phone)] = customer
+
+    now = timezone.now()
+    new_customers, old_customers, new_orders, old_orders = [], [], [], []
+    placed: dict[int, tuple[Order, bool]] = {}
+    for index in bulk:
+        data = orders[index]
+        locale = data.get("locale") or merchant.default_locale
+        customer = found.get(_customer_key(data["customer"], index))
+        if customer is None:
+            customer = Customer(merchant=merchant)
+            new_customers.append(customer)
+        else:
+            customer.updated_at = now
+            old_customers.append(customer)
+        _apply_customer_fields(customer, data["customer"], locale)
+        order = existing_orders.get(data["external_id"])
+        created = order is None
+        if created:
+            order = Order(merchant=merchant, external_id=data["external_id"])
+            new_orders.append(order)
+        else:
+            order.updated_at = now
+            old_orders.append(order)
+        order.customer = customer
+        _apply_order_fields(order, data, locale)
+        placed[index] = (order, created)
+
+    # save() would send these; receivers (the tracking page cache, webhooks) must not
+    # see a batch differently from single orders.
+    _send_save_signals(pre_save, new_customers, old_customers)
+    Customer.all_merchants.bulk_create(new_customers)
+    if old_customers:
+        Customer.all_merchants.bulk_update(old_customers, _all_fields_but_pk(Customer))
+    _send_save_signals(post_save, new_customers, old_customers)
+    _send_save_signals(pre_save, new_orders, old_orders)
+    Order.all_merchants.bulk_create(new_orders)
+    if old_orders:
+        Order.all_merchants.bulk_update(old_orders, _all_fields_but_pk(Order))
+        LineItem.objects.filter(order__in=old_orders).delete()
+    _send_save_signals(post_save, new_orders, old_orders)
+    LineItem.objects.bulk_create(
+        LineItem(order=order, position=position, **item)
+        for index, (order, _created) in placed.items()
+        for position, item in enumerate(orders[index]["items"])
+    )
+    touchpoints_plan_for_new_orders(orders=new_orders)
+
+    results: dict[int, UpsertResult] = {
+        index: UpsertResult(order=order, created=created)
+        for index, (order, created) in placed.items()
+    }
+    for index in later:
+        results[index] = _order_upsert(merchant=merchant, data=orders[index])
+    return [results[index] for index in range(len(orders))]
 
 
 def shipment_create(*, merchant: Merchant, order: Order, data: dict) -> Shipment:

@@ -1,0 +1,220 @@
+"""Guards for the hot paths: query counts that must not grow and indexes that must be used.
+
+These are tests, not benchmarks: they fail CI when a change adds a query per item or
+turns an indexed lookup into a scan of the whole table (`make bench` measures speed).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, Resolver404, resolve
+
+from notifications.dispatch import touchpoints_dispatch_due
+from notifications.models import Touchpoint
+from orders import services
+from orders.models import Order
+from orders.serializers import OrderInput
+from tests.conftest import make_payload
+
+
+def validated(payloads: list[dict]) -> list[dict]:
+    out = []
+    for payload in payloads:
+        data = OrderInput(data=payload)
+        data.is_valid(raise_exception=True)
+        out.append(data.validated_data)
+    return out
+
+
+def new_orders(prefix: str, count: int) -> list[dict]:
+    payloads = []
+    for n in range(count):
+        payload = make_payload(f"{prefix}{n}")
+        payload["customer"]["email"] = f"{prefix}{n}@example.com"
+        payload["items"] = payload["items"] * 3
+        payloads.append(payload)
+    return validated(payloads)
+
+
+def queries_of(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def test_batch_ingest_queries_do_not_grow_with_the_number_of_orders(merchant_a):
+    ten, fifty = new_orders("ten", 10), new_orders("fifty", 50)
+
+    for_ten = queries_of(lambda: services.orders_batch_upsert(merchant=merchant_a, orders=ten))
+    for_fifty = queries_of(lambda: services.orders_batch_upsert(merchant=merchant_a, orders=fifty))
+
+    assert for_fifty == for_ten
+    assert Order.objects.for_merchant(merchant_a).count() == 60
+
+
+def test_batch_reposting_known_orders_takes_no_more_queries_per_order(merchant_a):
+    ten, fifty = new_orders("ten", 10), new_orders("fifty", 50)
+    services.orders_batch_upsert(merchant=merchant_a, orders=ten)
+    services.orders_batch_upsert(merchant=merchant_a, orders=fifty)
+
+    again_ten = queries_of(lambda: services.orders_batch_upsert(merchant=merchant_a, orders=ten))
+    again_fifty = queries_of(
+        lambda: services.orders_batch_upsert(merchant=merchant_a, orders=fifty)
+    )
+
+    # Replacing items deletes per table; Django's collector deletes in chunks of 100 rows.
+    assert again_fifty <= again_ten + 1
+
+
+def test_order_detail_queries_stay_constant_as_items_and_touchpoints_grow(api_a, order_payload):
+    small = api_a.post("/api/v1/orders/", order_payload, format="json").json()
+    big_payload = make_payload("big")
+    big_payload["items"] = big_payload["items"] * 25
+    big = api_a.post("/api/v1/orders/", big_payload, format="json").json()
+    for n in range(3):
+        api_a.post(
+            f"/api/v1/orders/{big['id']}/shipments/",
+            {"carrier": "gls", "tracking_number": f"T{n}"},
+            format="json",
+        )
+    api_a.get(f"/api/v1/orders/{small['id']}/")  # the key's last-used time is now fresh
+
+    for_small = queries_of(lambda: api_a.get(f"/api/v1/orders/{small['id']}/"))
+    for_big = queries_of(lambda: api_a.get(f"/api/v1/orders/{big['id']}/"))
+
+    assert for_big == for_small
+
+
+# --- indexes (PostgreSQL's planner; sequential scans are switched off to ask
+# "can an index answer this?" independent of how few rows a test table has) ---
+
+
+def plan_of(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    return plan
+
+
+def full_scans(sql: str) -> list[str]:
+    """Scans that read a whole table: Seq Scans, and index scans without a condition
+    (what the planner falls back to when no index fits and seq scans are off)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0][0]["Plan"]
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    found, stack = [], [plan]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("Plans", []))
+        kind = node.get("Node Type", "")
+        if kind == "Seq Scan" or (
+            kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node
+        ):
+            found.append(f"{kind} on {node.get('Relation Name')}")
+    return found
+
+
+def selects_of(fn) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return [
+        q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
+needs_postgres = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="EXPLAIN plans are PostgreSQL's"
+)
+
+
+@pytest.mark.services
+@needs_postgres
+def test_dispatcher_due_query_uses_the_partial_due_index(merchant_a, api_a, order_payload):
+    api_a.post("/api/v1/orders/", order_payload, format="json")
+    Touchpoint.objects.for_merchant(merchant_a).update(status=Touchpoint.Status.SENT)
+
+    selects = selects_of(lambda: touchpoints_dispatch_due())
+
+    due = [sql for sql in selects if "notifications_touchpoint" in sql]
+    assert due, "the dispatcher no longer reads touchpoints?"
+    for sql in due:
+        assert full_scans(sql) == [], sql
+    assert any("touchpoint_due_idx" in plan_of(sql) for sql in due)
+
+
+@pytest.mark.services
+@needs_postgres
+def test_order_lookup_by_external_id_uses_the_unique_index(merchant_a):
+    services.orders_batch_upsert(merchant=merchant_a, orders=new_orders("e", 200))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order")
+    sql, params = (
+        Order.objects.for_merchant(merchant_a).filter(external_id="e42").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        literal = cursor.mogrify(sql, params).decode()
+
+    plan = plan_of(literal)
+
+    assert "uniq_order_external_id_per_merchant" in plan, plan
+
+
+@pytest.mark.services
+@needs_postgres
+def test_every_read_of_an_order_upsert_is_indexed(api_a, merchant_a, order_payload):
+    api_a.post("/api/v1/orders/", order_payload, format="json")
+    data = validated([order_payload])[0]
+
+    selects = selects_of(lambda: services.order_upsert(merchant=merchant_a, data=data))
+
+    assert selects
+    for sql in selects:
+        assert full_scans(sql) == [], sql
+
+
+# --- the tracking page (helper #5's page; this guards its cost) ---
+
+
+def tracking_page_available(token: str) -> bool:
+    try:
+        resolve(f"/t/{token}/")
+    except (Resolver404, NoReverseMatch):
+        return False
+    return True
+
+
+@pytest.mark.services
+def test_tracking_page_queries_are_constant_and_zero_on_a_cache_hit(api_a, client):
+    small = api_a.post("/api/v1/orders/", make_payload("t1"), format="json").json()
+    big_payload = make_payload("t2")
+    big_payload["items"] = big_payload["items"] * 20
+    big = api_a.post("/api/v1/orders/", big_payload, format="json").json()
+    shipment = api_a.post(
+        f"/api/v1/orders/{big['id']}/shipments/",
+        {"carrier": "gls", "tracking_number": "T2"},
+        format="json",
+    ).json()
+    for n, status in enumerate(["label_created", "in_transit", "out_for_delivery"]):
+        api_a.post(
+            f"/api/v1/shipments/{shipment['id']}/events/",
+            {"status": status, "occurred_at": f"2026-11-2{n + 1}T10:00:00Z"},
+            format="json",
+        )
+    small_path = "/t/" + small["tracking_url"].rstrip("/").rsplit("/", 1)[1] + "/"
+    big_path = "/t/" + big["tracking_url"].rstrip("/").rsplit("/", 1)[1] + "/"
+    if not tracking_page_available("x") or client.get(small_path).status_code == 404:
+        pytest.skip("the tracking page is not on main yet")
+
+    from django.core.cache import cache
+
+    cache.clear()
+    first_small = queries_of(lambda: client.get(small_path))
+    first_big = queries_of(lambda: client.get(big_path))
+    hit = queries_of(lambda: client.get(big_path))
+
+    assert first_big == first_small
+    assert hit == 0
