@@ -4,8 +4,6 @@ Registered as the `endorsement_request`/`email` builder in FollowupsConfig.ready
 touchpoint's payload says which of the two it is ("recipient": "ambassador"|"buyer").
 """
 
-from email.utils import formataddr, parseaddr
-
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,11 +13,7 @@ from django.utils.translation import gettext as _
 from followups.endorsements import opt_out_token, send_token
 from followups.models import Endorsement
 from notifications.builders import OutgoingEmail
-
-
-def _sender(display_name: str) -> str:
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((display_name, address))
+from notifications.transports import default_from_email as _sender
 
 
 def endorsement_email(touchpoint) -> OutgoingEmail | None:
