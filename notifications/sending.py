@@ -223,7 +223,7 @@ def _record_failure(touchpoint: Touchpoint, attempt: DeliveryAttempt | None, err
             reason=f"{why}: {err}",
             error=str(err)[:2000],
         )
-        if err.permanent and err.code in ("recipient_refused", "invalid_number"):
+        if err.permanent and err.code in ("recipient_refused", "invalid_number", "opted_out"):
             from notifications.services import suppression_add_for_touchpoint
 
             suppression_add_for_touchpoint(touchpoint=touchpoint, reason=err.code)

@@ -7,8 +7,11 @@ from django.urls import reverse
 SALT = "notifications.unsubscribe"
 
 
-def unsubscribe_token(*, merchant_id: int, channel: str, address: str) -> str:
-    return signing.dumps({"m": merchant_id, "c": channel, "a": address}, salt=SALT, compress=True)
+def unsubscribe_token(*, merchant_id: int, channel: str, address: str, locale: str = "") -> str:
+    data = {"m": merchant_id, "c": channel, "a": address}
+    if locale:
+        data["l"] = locale  # the page speaks the buyer's language
+    return signing.dumps(data, salt=SALT, compress=True)
 
 
 def unsubscribe_token_read(token: str) -> dict | None:
@@ -26,6 +29,9 @@ def unsubscribe_url(touchpoint) -> str:
     customer = touchpoint.order.customer
     address = customer.email if touchpoint.channel == "email" else customer.phone
     token = unsubscribe_token(
-        merchant_id=touchpoint.merchant_id, channel=touchpoint.channel, address=address.lower()
+        merchant_id=touchpoint.merchant_id,
+        channel=touchpoint.channel,
+        address=address.lower(),
+        locale=touchpoint.order.locale,
     )
     return settings.PUBLIC_BASE_URL + reverse("notifications:unsubscribe", kwargs={"token": token})

@@ -26,7 +26,7 @@ def unsubscribe(request, token: str):
         services.email_unsubscribe(merchant_id=merchant.pk, address=data["a"])
         if request.POST.get("List-Unsubscribe") == "One-Click":
             return HttpResponse("unsubscribed", content_type="text/plain")
-    locale = request.GET.get("lang") or translation.get_language() or merchant.default_locale
+    locale = data.get("l") or merchant.default_locale
     with translation.override(locale):
         return render(
             request,
