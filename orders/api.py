@@ -109,7 +109,7 @@ class ShipmentCreateApi(APIView):
     @extend_schema(request=ShipmentInput, responses={201: ShipmentOutput})
     def post(self, request, order_id: int):
         order = services.get_order(merchant=request.merchant, order_id=order_id)
-        data = ShipmentInput(data=request.data)
+        data = ShipmentInput(data=request.data, context={"order": order})
         data.is_valid(raise_exception=True)
         shipment = services.shipment_create(
             merchant=request.merchant, order=order, data=data.validated_data

@@ -96,14 +96,27 @@ class BatchInput(serializers.Serializer):
 
 class ShipmentItemInput(serializers.Serializer):
     sku = serializers.CharField(max_length=100)
-    quantity = serializers.IntegerField(min_value=1, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
 
 
 class ShipmentInput(serializers.Serializer):
+    """A parcel. With `context={"order": order}` its items are checked against the order."""
+
     carrier = serializers.CharField(max_length=50)
     tracking_number = serializers.CharField(max_length=100)
     estimated_delivery = serializers.DateField(required=False, allow_null=True)
-    items = ShipmentItemInput(many=True, required=False)
+    items = ShipmentItemInput(many=True, required=False, max_length=MAX_ITEMS)
+
+    def validate_items(self, items):
+        order = self.context.get("order")
+        if order is None:
+            return items
+        from orders.services import shipment_items_problems
+
+        problems = shipment_items_problems(order=order, items=items)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return items
 
 
 class ShipmentEventInput(serializers.Serializer):

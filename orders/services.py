@@ -1,6 +1,6 @@
 """Business actions on orders and shipments. Each runs in one transaction."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -30,11 +30,28 @@ def _customer_upsert(*, merchant: Merchant, data: dict, locale: str) -> Customer
         customer = customers.filter(email=data["email"]).order_by("id").first()
     elif data.get("phone"):
         customer = customers.filter(phone=data["phone"], email="").order_by("id").first()
+    before = None
     if customer is None:
         customer = Customer(merchant=merchant)
+    else:
+        before = _field_values(customer, CUSTOMER_FIELDS)
     _apply_customer_fields(customer, data, locale)
-    customer.save()
+    if before is None or _field_values(customer, CUSTOMER_FIELDS) != before:
+        customer.save()
     return customer
+
+
+CUSTOMER_FIELDS = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "external_id",
+    "locale",
+    "consent_email",
+    "consent_sms",
+    "consent_call",
+)
 
 
 def _apply_customer_fields(customer: Customer, data: dict, locale: str) -> None:
@@ -66,11 +83,68 @@ def _apply_order_fields(order: Order, data: dict, locale: str) -> None:
     order.shipping_country = address.get("country", "").upper()
 
 
-def _replace_items(order: Order, items: list[dict]) -> None:
-    order.items.all().delete()
-    LineItem.objects.bulk_create(
-        LineItem(order=order, position=index, **item) for index, item in enumerate(items)
-    )
+ITEM_FIELDS = ("sku", "name", "quantity", "unit_price", "image_url", "product_url")
+
+
+def _item_key(sku: str, position: int) -> str:
+    return sku or f"#{position}"
+
+
+@dataclass
+class ItemChanges:
+    """What makes an order's line items match a payload: few rows touched, ids kept."""
+
+    update: list = field(default_factory=list)
+    create: list = field(default_factory=list)
+    delete: list = field(default_factory=list)
+
+    def add(self, order: Order, items: list[dict], existing_lines) -> None:
+        # Matched by SKU (by position for lines without one), so a re-posted order
+        # keeps its line items' ids, and the shipment items that point at them.
+        existing: dict[str, list[LineItem]] = {}
+        for line in sorted(existing_lines, key=lambda line: (line.position, line.pk)):
+            existing.setdefault(_item_key(line.sku, line.position), []).append(line)
+        for index, item in enumerate(items):
+            matches = existing.get(_item_key(item.get("sku", ""), index))
+            if not matches:
+                self.create.append(LineItem(order=order, position=index, **item))
+                continue
+            line = matches.pop(0)
+            wanted = {name: item.get(name, "") for name in ITEM_FIELDS} | {"position": index}
+            if any(getattr(line, name) != value for name, value in wanted.items()):
+                for name, value in wanted.items():
+                    setattr(line, name, value)
+                self.update.append(line)
+        self.delete.extend(line.pk for lines in existing.values() for line in lines)
+
+    def apply(self) -> None:
+        if self.delete:
+            LineItem.objects.filter(pk__in=self.delete).delete()
+        if self.update:
+            LineItem.objects.bulk_update(self.update, [*ITEM_FIELDS, "position"])
+        if self.create:
+            LineItem.objects.bulk_create(self.create)
+
+
+def _field_values(instance, names) -> dict:
+    return {name: getattr(instance, name) for name in names}
+
+
+ORDER_FIELDS = (
+    "customer_id",
+    "number",
+    "placed_at",
+    "currency",
+    "total",
+    "locale",
+    "referred_by",
+    "shipping_line1",
+    "shipping_line2",
+    "shipping_city",
+    "shipping_postal_code",
+    "shipping_region",
+    "shipping_country",
+)
 
 
 def order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
@@ -100,10 +174,14 @@ def _order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
     customer = _customer_upsert(merchant=merchant, data=data["customer"], locale=locale)
     if created:
         order = Order(merchant=merchant, external_id=data["external_id"])
+    before = None if created else _field_values(order, ORDER_FIELDS)
     order.customer = customer
     _apply_order_fields(order, data, locale)
-    order.save()
-    _replace_items(order, data["items"])
+    if created or _field_values(order, ORDER_FIELDS) != before:
+        order.save()
+    changes = ItemChanges()
+    changes.add(order, data["items"], [] if created else order.items.all())
+    changes.apply()
     if created:
         touchpoints_plan_for_new_order(order=order)
     return UpsertResult(order=order, created=created)
@@ -222,13 +300,14 @@ def _orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upse
     Order.all_merchants.bulk_create(new_orders)
     if old_orders:
         Order.all_merchants.bulk_update(old_orders, _all_fields_but_pk(Order))
-        LineItem.objects.filter(order__in=old_orders).delete()
     _send_save_signals(post_save, new_orders, old_orders)
-    LineItem.objects.bulk_create(
-        LineItem(order=order, position=position, **item)
-        for index, (order, _created) in placed.items()
-        for position, item in enumerate(orders[index]["items"])
-    )
+    old_lines: dict[int, list[LineItem]] = {}
+    for line in LineItem.objects.filter(order__in=old_orders) if old_orders else []:
+        old_lines.setdefault(line.order_id, []).append(line)
+    changes = ItemChanges()
+    for index, (order, created) in placed.items():
+        changes.add(order, orders[index]["items"], [] if created else old_lines.get(order.pk, []))
+    changes.apply()
     touchpoints_plan_for_new_orders(orders=new_orders)
 
     results: dict[int, UpsertResult] = {
@@ -240,7 +319,42 @@ def _orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upse
     return [results[index] for index in range(len(orders))]
 
 
+def shipment_items_problems(*, order: Order, items: list[dict]) -> dict[int, dict]:
+    """Per item index, what is wrong with a shipment's items against its order."""
+    lines = {}
+    for line in order.items.all():
+        if line.sku:
+            lines.setdefault(line.sku, line)
+    problems = {}
+    for index, entry in enumerate(items):
+        line = lines.get(entry["sku"])
+        if line is None:
+            problems[index] = {"sku": [f"SKU {entry['sku']} is not on this order."]}
+        elif entry.get("quantity") and entry["quantity"] > line.quantity:
+            problems[index] = {
+                "quantity": [f"Only {line.quantity} of {entry['sku']} were ordered."]
+            }
+    return problems
+
+
 def shipment_create(*, merchant: Merchant, order: Order, data: dict) -> Shipment:
+    """A parcel of `order`, optionally with which items (by SKU) it carries."""
+    entries = data.get("items") or []
+    problems = shipment_items_problems(order=order, items=entries)
+    if problems:
+        # Callers other than the API (integrations, CSV) get the same verdict.
+        raise ValidationError(
+            {
+                "items": [
+                    f"Item {index}: " + " ".join(m for messages in p.values() for m in messages)
+                    for index, p in problems.items()
+                ]
+            }
+        )
+    lines = {}
+    for line in order.items.all():
+        if line.sku:
+            lines.setdefault(line.sku, line)
     with transaction.atomic():
         shipment = Shipment.objects.create(
             merchant=merchant,
@@ -249,14 +363,14 @@ def shipment_create(*, merchant: Merchant, order: Order, data: dict) -> Shipment
             tracking_number=data["tracking_number"],
             estimated_delivery=data.get("estimated_delivery"),
         )
-        items = {item.sku: item for item in order.items.all() if item.sku}
-        for entry in data.get("items") or []:
-            line = items.get(entry["sku"])
-            if line is None:
-                raise ValidationError({"items": [f"Unknown SKU on this order: {entry['sku']}"]})
-            ShipmentItem.objects.create(
-                shipment=shipment, line_item=line, quantity=entry.get("quantity") or line.quantity
+        ShipmentItem.objects.bulk_create(
+            ShipmentItem(
+                shipment=shipment,
+                line_item=lines[entry["sku"]],
+                quantity=entry.get("quantity") or lines[entry["sku"]].quantity,
             )
+            for entry in entries
+        )
     return shipment
 
 
