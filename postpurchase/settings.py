@@ -4,6 +4,7 @@ Defaults run on one laptop with nothing installed: SQLite and a filesystem Celer
 broker under var/. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -142,12 +143,14 @@ CACHES = {
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 if not REDIS_URL:
     _queue_dir = VAR_DIR / "celery"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "out"),
         "data_folder_out": str(_queue_dir / "out"),
         "processed_folder": str(_queue_dir / "processed"),
+        # Broadcast (pidbox) exchanges; kombu's default is ./control in the working dir.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
         # The folder is polled; kombu's default of 1s makes every send wait up to a second.
         "polling_interval": 0.2,
@@ -203,6 +206,15 @@ if env_str("POSTMARK_SERVER_TOKEN"):
     ANYMAIL["POSTMARK_SERVER_TOKEN"] = env_str("POSTMARK_SERVER_TOKEN")
 if env_str("POSTMARK_API_URL"):
     ANYMAIL["POSTMARK_API_URL"] = env_str("POSTMARK_API_URL")
+# Any other provider's setting: ANYMAIL_<NAME> in the environment becomes ANYMAIL[NAME],
+# e.g. ANYMAIL_MAILGUN_API_KEY, ANYMAIL_MAILGUN_SENDER_DOMAIN, ANYMAIL_SENDGRID_API_KEY.
+ANYMAIL.update(
+    {
+        name.removeprefix("ANYMAIL_"): value
+        for name, value in os.environ.items()
+        if name.startswith("ANYMAIL_") and name != "ANYMAIL_WEBHOOK_SECRET" and value
+    }
+)
 # The touchpoint engine (notifications/conf.py): retries, stuck claims, coalescing.
 TOUCHPOINT_MAX_ATTEMPTS = env_int("TOUCHPOINT_MAX_ATTEMPTS", 8)
 TOUCHPOINT_RETRY_BASE_SECONDS = env_float("TOUCHPOINT_RETRY_BASE_SECONDS", 30.0)

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve as static_serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
@@ -24,6 +25,17 @@ urlpatterns = [
     path("platform-admin/", admin.site.urls),
     path("t/", include("tracking.urls")),
 ]
+
+# Logos are public (tracking pages, emails) and tiny; served by Django so a deploy needs
+# no extra file server. Nothing else under media/ is served outside DEBUG.
+urlpatterns.append(
+    re_path(
+        r"^media/(?P<path>logos/[^/]+)$",
+        static_serve,
+        {"document_root": settings.MEDIA_ROOT},
+        name="merchant-logo",
+    )
+)
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -75,3 +75,15 @@ def test_load_demo_command_prints_what_to_open_and_the_api_key_once(capsys):
     second = capsys.readouterr().out
     assert "nothing changed" in second
     assert "pp_" not in second
+
+
+def test_merchant_logo_is_served_without_debug_and_nothing_else_in_media(client, merchant_a):
+    from django.core.files.base import ContentFile
+
+    branding = merchant_a.branding
+    branding.logo.save("nordic.png", ContentFile(demo._logo_png()))
+    response = client.get(branding.logo.url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert client.get("/media/exports/secret.json").status_code == 404
+    assert client.get("/media/logos/../db.sqlite3").status_code == 404
