@@ -65,12 +65,15 @@ def test_colleague_from_the_same_company_is_welcomed_by_the_ambassador(
     order = jonas_orders(merchant_a)
     endorsement = Endorsement.objects.for_merchant(merchant_a).get(order=order)
     assert (endorsement.ambassador, endorsement.matched_by) == (maria, "company")
-    assert "Jonas" in endorsement.message and "Maria" in endorsement.message
+    # Pre-written in the buyer's language (the order is Danish).
+    assert endorsement.message.startswith("Hej Jonas,")
+    assert endorsement.message.rstrip().endswith("Maria")
 
     # 1. Maria is asked, in an email with one button and an opt-out.
     send(ask_touchpoint(order))
     ask = mail.outbox[-1]
     assert ask.to == ["maria@studio-k.dk"]
+    assert ask.subject == "Vil du byde Jonas velkommen hos Nordic Living?"  # Maria reads Danish
     send_link, opt_out_link = links_in(ask.body)
     assert "/calls/endorse/" in send_link and "/opt-out/" in opt_out_link
     assert opt_out_link in ask.extra_headers["List-Unsubscribe"]
@@ -150,7 +153,7 @@ def test_ambassador_who_opts_out_is_never_asked_again(client, merchant_a, maria)
     order = jonas_orders(merchant_a)
     send(ask_touchpoint(order))
     send_link, opt_out_link = links_in(mail.outbox[-1].body)
-    assert "Stop being asked" in client.get(opt_out_link).content.decode()
+    assert "Vil du ikke længere spørges" in client.get(opt_out_link).content.decode()
     client.post(opt_out_link)
     maria.refresh_from_db()
     assert maria.opted_out_at is not None
@@ -194,3 +197,14 @@ def test_forged_or_foreign_links_are_404(client, merchant_a, maria):
     assert client.post("/calls/ambassador/opt-out/forged:token/").status_code == 404
     maria.refresh_from_db()
     assert maria.opted_out_at is None
+
+
+def test_german_buyer_gets_the_pre_written_note_in_german(merchant_a, maria):
+    order = place_order(
+        merchant_a, "DE1", first_name="Lena", email="lena@studio-k.dk", referred_by="C-77"
+    )
+    order.locale = "de"
+    order.save()
+    from followups.endorsements import default_message
+
+    assert default_message(order=order, ambassador=maria).startswith("Hallo Lena,")
