@@ -74,6 +74,15 @@ PUBLIC = {
     "integrations:shopify-webhook": "signed with the merchant's own Shopify secret",
     "integrations:woocommerce-webhook": "signed with the merchant's own WooCommerce secret",
     "integrations:easypost-webhook": "signed with the merchant's own EasyPost secret",
+    # Buyer-facing tracking pages: no session or key; the 192-bit tracking token names the
+    # order (and so the merchant). tests/test_tracking_page.py and
+    # tests/test_tracking_lookup_and_clicks.py show B's page never carries A's branding,
+    # B's lookup never finds A's orders, and A's token cannot redirect to B's products.
+    "tracking:page": "order page by unguessable token, or the merchant's public lookup form",
+    "tracking:rating": "buyer's rating, authorised by the order's tracking token",
+    "tracking:click": "cross-sell redirect, authorised by the tracking token; only that "
+    "merchant's products",
+    "tracking:theme": "CSS generated from colours in the URL; no merchant data",
 }
 
 
