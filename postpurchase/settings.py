@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "anymail",
     "postpurchase",
+    "postpurchase.dashboard",
     "orders",
     "orders.integrations",
     "tracking",

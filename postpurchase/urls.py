@@ -24,6 +24,8 @@ urlpatterns = [
     path("dashboard/privacy/", include("orders.privacy_urls")),
     path("platform-admin/", admin.site.urls),
     path("t/", include("tracking.urls")),
+    path("", include("postpurchase.dashboard.auth_views")),
+    path("dashboard/", include("postpurchase.dashboard.urls")),
 ]
 
 # Logos are public (tracking pages, emails) and tiny; served by Django so a deploy needs

@@ -1,0 +1,1 @@
+"""The merchant dashboard: sign-in, settings, branding, team, keys and metrics."""

@@ -1,0 +1,233 @@
+"""Pages of the dashboard shell. Thin: read a form, call a service or selector, render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from postpurchase.dashboard import selectors, services
+from postpurchase.dashboard.forms import (
+    ApiKeyForm,
+    BrandingForm,
+    BusinessSettingsForm,
+    InviteForm,
+)
+from postpurchase.dashboard.preview import sample_order
+from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
+from postpurchase.middleware import DEFAULT_CSP
+from postpurchase.models import LOCALES, ApiKey, AuditLogEntry, Branding, Membership
+from postpurchase.tenancy import get_for_merchant
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@merchant_required()
+def home(request):
+    merchant = request.merchant
+    context = {
+        "overview": selectors.overview(merchant=merchant, membership=request.membership),
+    }
+    return render(request, "dashboard/home.html", context)
+
+
+@merchant_required(*SETTINGS_ROLES)
+def branding(request):
+    merchant = request.merchant
+    instance, _created = Branding.objects.get_or_create(merchant=merchant)
+    if request.method == "POST":
+        form = BrandingForm(request.POST, request.FILES, instance=instance, merchant=merchant)
+        if form.is_valid():
+            values = {**form.cleaned_data}
+            try:
+                services.branding_update(
+                    merchant=merchant,
+                    actor=request.user,
+                    values=values,
+                    logo_upload=form.cleaned_data.get("logo_upload"),
+                    remove_logo=form.cleaned_data.get("remove_logo", False),
+                )
+            except ValidationError as error:
+                form.add_error("logo_upload", _error_text(error))
+            else:
+                messages.success(request, _("Branding saved. Buyers see it from now on."))
+                return redirect("dashboard:branding")
+        status = 400
+    else:
+        form = BrandingForm(instance=instance, merchant=merchant)
+        status = 200
+    context = {
+        "form": form,
+        "branding": instance,
+        "contrast_warnings": form.contrast_warnings() if form.is_bound else [],
+        "preview": selectors.preview_choices(merchant=merchant, request=request),
+    }
+    return render(request, "dashboard/branding.html", context, status=status)
+
+
+@merchant_required(*SETTINGS_ROLES)
+def business_settings(request):
+    merchant = request.merchant
+    if request.method == "POST":
+        form = BusinessSettingsForm(request.POST, instance=merchant)
+        if form.is_valid():
+            services.merchant_settings_update(
+                merchant=merchant,
+                actor=request.user,
+                values={f: form.cleaned_data[f] for f in BusinessSettingsForm.Meta.fields},
+            )
+            messages.success(request, _("Settings saved."))
+            return redirect("dashboard:settings")
+        status = 400
+    else:
+        form = BusinessSettingsForm(instance=merchant)
+        status = 200
+    context = {"form": form, "extra_sections": selectors.settings_sections(request=request)}
+    return render(request, "dashboard/settings.html", context, status=status)
+
+
+@merchant_required(*SETTINGS_ROLES)
+def team(request):
+    merchant = request.merchant
+    form = InviteForm(request.POST or None, inviter=request.membership)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.team_invite(
+                    merchant=merchant,
+                    invited_by=request.user,
+                    email=form.cleaned_data["email"],
+                    full_name=form.cleaned_data["full_name"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+                )
+                return redirect("dashboard:team")
+        status = 400
+    members = (
+        Membership.objects.for_merchant(merchant)
+        .select_related("user")
+        .order_by("-is_active", "role", "user__email")
+    )
+    return render(request, "dashboard/team.html", {"form": form, "members": members}, status=status)
+
+
+@require_POST
+@merchant_required(*SETTINGS_ROLES)
+def team_deactivate(request, membership_id: int):
+    membership = get_for_merchant(Membership, merchant=request.merchant, pk=membership_id)
+    try:
+        services.membership_deactivate(
+            merchant=request.merchant, actor=request.membership, membership_id=membership.pk
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, _("%(email)s can no longer sign in.") % {"email": membership.user.email}
+        )
+    return redirect("dashboard:team")
+
+
+@merchant_required(*SETTINGS_ROLES)
+def api_keys(request):
+    merchant = request.merchant
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            key, raw = services.api_key_create_audited(
+                merchant=merchant, actor=request.user, name=form.cleaned_data["name"]
+            )
+            # Rendered in this response only; it is stored hashed and cannot be shown again.
+            new_key = {"key": key, "raw": raw}
+            form = ApiKeyForm()
+        else:
+            status = 400
+    keys = ApiKey.objects.for_merchant(merchant).select_related("created_by")
+    context = {
+        "form": form,
+        "keys": keys,
+        "new_key": new_key,
+        "integrations": selectors.integration_secrets(merchant=merchant),
+    }
+    response = render(request, "dashboard/api_keys.html", context, status=status)
+    if new_key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@merchant_required(*SETTINGS_ROLES)
+def api_key_revoke(request, key_id: int):
+    key = get_for_merchant(ApiKey, merchant=request.merchant, pk=key_id)
+    services.api_key_revoke_audited(merchant=request.merchant, actor=request.user, key_id=key.pk)
+    messages.success(request, _("Key “%(name)s” revoked.") % {"name": key.name})
+    return redirect("dashboard:api_keys")
+
+
+@merchant_required(*SETTINGS_ROLES)
+def audit_log(request):
+    entries = AuditLogEntry.objects.for_merchant(request.merchant).select_related("actor")[:200]
+    return render(request, "dashboard/audit_log.html", {"entries": entries})
+
+
+PREVIEW_CSP = DEFAULT_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
+@xframe_options_sameorigin
+@merchant_required(*SETTINGS_ROLES)
+def branding_preview(request):
+    """The real tracking page, email or SMS for a sample order, with unsaved branding."""
+    from notifications.dashboard import render_email_preview, render_sms_preview
+    from tracking.dashboard import render_tracking_preview
+
+    merchant = request.merchant
+    view = request.GET.get("view", "tracking")
+    state = request.GET.get("state", "in_transit")
+    locale = request.GET.get("locale") or merchant.default_locale
+    if locale not in dict(LOCALES):
+        locale = merchant.default_locale
+    values = selectors.branding_preview_values(merchant=merchant, params=request.GET)
+    with sample_order(
+        merchant=merchant, state=state, locale=locale, branding_values=values
+    ) as order:
+        if view == "email":
+            message = render_email_preview(order=order, locale=locale)
+            html = render_to_string(
+                "dashboard/preview_email.html", {"message": message}, request=request
+            )
+        elif view == "sms":
+            message = render_sms_preview(order=order, locale=locale)
+            html = render_to_string(
+                "dashboard/preview_sms.html", {"message": message}, request=request
+            )
+        else:
+            html = render_tracking_preview(order=order, locale=locale, request=request)
+    response = HttpResponse(html)
+    response["Content-Security-Policy"] = PREVIEW_CSP
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@merchant_required(*SETTINGS_ROLES)
+def metrics(request):
+    return render(request, "dashboard/metrics.html", {})
+
+
+@merchant_required(*SETTINGS_ROLES)
+def metrics_csv(request):
+    return HttpResponse("", content_type="text/csv")

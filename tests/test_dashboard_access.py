@@ -1,0 +1,151 @@
+"""Every dashboard page: signed-out goes to sign-in, wrong role gets 403, other merchant 404."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from orders.models import Benefit, Product
+from orders.models import Testimonial as ShopTestimonial
+from postpurchase.dashboard.models import OrderNote
+from postpurchase.models import ApiKey, Membership
+from postpurchase.services import api_key_create
+from tests.dashboard_world import place_order, ship
+
+pytestmark = pytest.mark.django_db
+
+# Pages every member may use (account managers included).
+MEMBER_PAGES = ["dashboard:home", "dashboard:orders"]
+# Pages for owners and admins only.
+SETTINGS_PAGES = [
+    "dashboard:branding",
+    "dashboard:branding_preview",
+    "dashboard:settings",
+    "dashboard:team",
+    "dashboard:api_keys",
+    "dashboard:audit_log",
+    "dashboard:metrics",
+    "dashboard:metrics_csv",
+    "dashboard:products",
+    "dashboard:product_add",
+    "dashboard:product_import",
+    "dashboard:product_export",
+    "dashboard:benefits",
+    "dashboard:benefit_add",
+    "dashboard:testimonials",
+    "dashboard:testimonial_add",
+    "dashboard:message_templates",
+    "dashboard:notification_settings",
+    "dashboard:crosssell_rules",
+]
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def a_world(merchant_a, alice, anders, bob):
+    order = place_order(merchant_a, "A-100", number="#A-100")
+    ship(merchant_a, order, "label_created", "in_transit")
+    product = Product.objects.create(merchant=merchant_a, sku="SOFA-1", name="Sofa Hygge")
+    benefit = Benefit.objects.create(merchant=merchant_a, locale="da", text="Håndlavet i Danmark")
+    testimonial = ShopTestimonial.objects.create(
+        merchant=merchant_a, author_name="Mette", quote="Elsker den", locale="da"
+    )
+    key, _raw = api_key_create(merchant=merchant_a, name="Shopify")
+    note = OrderNote.objects.create(merchant=merchant_a, order=order, author=alice, text="Ringet")
+    anders_membership = Membership.objects.for_merchant(merchant_a).get(user=anders)
+    return {
+        "order": order,
+        "product": product,
+        "benefit": benefit,
+        "testimonial": testimonial,
+        "key": key,
+        "note": note,
+        "membership": anders_membership,
+    }
+
+
+@pytest.mark.parametrize("name", MEMBER_PAGES + SETTINGS_PAGES)
+def test_signed_out_visitor_is_sent_to_sign_in(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.parametrize("name", MEMBER_PAGES + SETTINGS_PAGES)
+def test_owner_opens_every_page(a_world, alice, name):
+    response = signed_in(alice).get(reverse(name))
+    assert response.status_code == 200, response.content[:500]
+
+
+@pytest.mark.parametrize("name", MEMBER_PAGES)
+def test_account_manager_opens_member_pages(a_world, anders, name):
+    assert signed_in(anders).get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("name", SETTINGS_PAGES)
+def test_account_manager_is_refused_settings_pages(a_world, anders, name):
+    assert signed_in(anders).get(reverse(name)).status_code == 403
+
+
+OBJECT_URLS = [
+    ("dashboard:order_detail", "order_id", "order", "GET"),
+    ("dashboard:order_note", "order_id", "order", "POST"),
+    ("dashboard:order_resend", "order_id", "order", "POST"),
+    ("dashboard:product_edit", "pk", "product", "GET"),
+    ("dashboard:product_edit", "pk", "product", "POST"),
+    ("dashboard:product_delete", "pk", "product", "POST"),
+    ("dashboard:benefit_edit", "pk", "benefit", "GET"),
+    ("dashboard:benefit_delete", "pk", "benefit", "POST"),
+    ("dashboard:testimonial_edit", "pk", "testimonial", "GET"),
+    ("dashboard:testimonial_delete", "pk", "testimonial", "POST"),
+    ("dashboard:api_key_revoke", "key_id", "key", "POST"),
+    ("dashboard:team_deactivate", "membership_id", "membership", "POST"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwarg", "obj", "method"), OBJECT_URLS)
+def test_other_merchant_gets_404_for_a_objects(a_world, bob, name, kwarg, obj, method):
+    url = reverse(name, kwargs={kwarg: a_world[obj].pk})
+    client = signed_in(bob)
+    response = client.get(url) if method == "GET" else client.post(url, {"text": "x"})
+    assert response.status_code == 404
+    # Nothing of A's changed.
+    assert ApiKey.objects.for_merchant(a_world["key"].merchant).get().revoked_at is None
+    assert (
+        Membership.objects.for_merchant(a_world["key"].merchant).filter(is_active=True).count() == 2
+    )
+    assert Product.objects.for_merchant(a_world["key"].merchant).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "kwarg", "obj", "method"),
+    [u for u in OBJECT_URLS if not u[0].startswith("dashboard:order_")],
+)
+def test_account_manager_gets_403_for_settings_objects(a_world, anders, name, kwarg, obj, method):
+    url = reverse(name, kwargs={kwarg: a_world[obj].pk})
+    client = signed_in(anders)
+    response = client.get(url) if method == "GET" else client.post(url)
+    assert response.status_code == 403
+
+
+def test_account_manager_opens_order_timeline(a_world, anders):
+    url = reverse("dashboard:order_detail", kwargs={"order_id": a_world["order"].pk})
+    response = signed_in(anders).get(url)
+    assert response.status_code == 200
+    assert b"#A-100" in response.content
+
+
+def test_b_order_search_never_shows_a_orders(a_world, bob):
+    response = signed_in(bob).get(reverse("dashboard:orders"), {"q": "anna"})
+    assert response.status_code == 200
+    assert b"#A-100" not in response.content
+
+
+def test_platform_admin_refuses_merchant_owner(alice):
+    response = signed_in(alice).get("/platform-admin/")
+    assert response.status_code == 302
+    assert "/platform-admin/login/" in response["Location"]
