@@ -92,3 +92,127 @@ def branding_preview_values(*, merchant: Merchant, params) -> dict:
     if any(key.startswith("link_") for key in params) and "shop_links" in cleaned:
         values["shop_links"] = cleaned["shop_links"]
     return values
+
+
+def _delta(current, previous) -> dict | None:
+    if current is None or previous is None:
+        return None
+    if previous == 0:
+        return {"direction": "up" if current > 0 else "flat", "text": "new" if current else "±0"}
+    change = (current - previous) / previous
+    direction = "flat" if abs(change) < 0.005 else ("up" if change > 0 else "down")
+    return {"direction": direction, "text": f"{change * 100:+.0f}%"}
+
+
+def metrics_page(*, merchant: Merchant, period) -> dict:
+    """Everything the metrics page draws: headline cards and chart geometry."""
+    from django.utils.translation import gettext as _
+
+    from postpurchase.dashboard import charts
+    from postpurchase.dashboard import metrics as m
+
+    previous_period = period.previous()
+    current = m.all_metrics(merchant=merchant, period=period)
+    previous = m.all_metrics(merchant=merchant, period=previous_period)
+
+    def card(section, key, label, *, kind="count", bad_when_up=False, hint=""):
+        cur, prev = m.lookup(current, section, key), m.lookup(previous, section, key)
+        return {
+            "label": label,
+            "value": cur,
+            "previous": prev,
+            "kind": kind,
+            "delta": _delta(cur, prev),
+            "bad_when_up": bad_when_up,
+            "hint": hint,
+        }
+
+    cards = [
+        card("outcomes", "orders", _("Orders placed")),
+        card("congratulations", "sent", _("Congratulations sent")),
+        card(
+            "visits",
+            "visits_per_order",
+            _("Tracking visits per order"),
+            kind="number",
+            bad_when_up=True,
+            hint=_("High means buyers keep asking where their order is."),
+        ),
+        card(
+            "visits",
+            "share_over_two",
+            _("Orders visited 3+ times"),
+            kind="rate",
+            bad_when_up=True,
+        ),
+        card("shipment_updates.total", "delivery_rate", _("Update delivery rate"), kind="rate"),
+        card("calls", "overdue", _("Calls overdue"), bad_when_up=True),
+        card(
+            "outcomes", "cancellation_rate", _("Cancellation rate"), kind="rate", bad_when_up=True
+        ),
+        card("outcomes", "average", _("Average rating"), kind="number"),
+    ]
+    labels = [day.strftime("%d %b") for day in period.days]
+    congratulations = current["congratulations"]
+    prev_congratulations = previous["congratulations"]
+    funnel_rows = [
+        (_("Sent"), congratulations["sent"], prev_congratulations["sent"]),
+        (_("Delivered"), congratulations["delivered"], prev_congratulations["delivered"]),
+    ]
+    if congratulations["opened"] is not None:
+        funnel_rows.append((_("Opened"), congratulations["opened"], prev_congratulations["opened"]))
+    if congratulations["clicked"] is not None:
+        funnel_rows.append(
+            (_("Clicked"), congratulations["clicked"], prev_congratulations["clicked"])
+        )
+    updates, prev_updates = current["shipment_updates"], previous["shipment_updates"]
+    update_rows = [
+        (
+            f"{channel_label} · {what_label}",
+            updates["by_channel"][channel][what],
+            prev_updates["by_channel"][channel][what],
+        )
+        for channel, channel_label in (("email", _("Email")), ("sms", "SMS"))
+        for what, what_label in (("sent", _("sent")), ("delivered", _("delivered")))
+    ]
+    calls, prev_calls = current["calls"], previous["calls"]
+    call_rows = [
+        (_("Due"), calls["due"], prev_calls["due"]),
+        (_("Done"), calls["done"], prev_calls["done"]),
+        (_("Overdue"), calls["overdue"], prev_calls["overdue"]),
+    ]
+    outcomes, prev_outcomes = current["outcomes"], previous["outcomes"]
+    rating_rows = [
+        ("★" * n, outcomes[f"stars_{n}"], prev_outcomes[f"stars_{n}"]) for n in range(1, 6)
+    ]
+    rate_rows = [
+        (_("Cancelled"), outcomes["cancellation_rate"], prev_outcomes["cancellation_rate"]),
+        (_("Returned"), outcomes["return_rate"], prev_outcomes["return_rate"]),
+        (
+            _("Visited 3+×"),
+            current["visits"]["share_over_two"],
+            previous["visits"]["share_over_two"],
+        ),
+    ]
+    return {
+        "previous_period": previous_period,
+        "current": current,
+        "previous": previous,
+        "cards": cards,
+        "orders_chart": charts.line_chart(
+            labels=labels,
+            current=current["series"]["orders"],
+            previous=previous["series"]["orders"],
+        ),
+        "visits_chart": charts.line_chart(
+            labels=labels,
+            current=current["series"]["visits"],
+            previous=previous["series"]["visits"],
+        ),
+        "funnel_chart": charts.bar_chart(rows=funnel_rows),
+        "updates_chart": charts.bar_chart(rows=update_rows),
+        "calls_chart": charts.bar_chart(rows=call_rows),
+        "ratings_chart": charts.bar_chart(rows=rating_rows),
+        "rates_chart": charts.bar_chart(rows=rate_rows, percent=True),
+        "at_risk_now": orders_at_risk(merchant=merchant).count(),
+    }

@@ -1,5 +1,7 @@
 """Pages of the dashboard shell. Thin: read a form, call a service or selector, render."""
 
+import csv
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -9,12 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from postpurchase.dashboard import metrics as metrics_selectors
 from postpurchase.dashboard import selectors, services
 from postpurchase.dashboard.forms import (
     ApiKeyForm,
     BrandingForm,
     BusinessSettingsForm,
     InviteForm,
+    PeriodForm,
 )
 from postpurchase.dashboard.preview import sample_order
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
@@ -223,11 +227,57 @@ def branding_preview(request):
     return response
 
 
+def _period(request):
+    form = PeriodForm(request.GET or None)
+    merchant = request.merchant
+    days = 30
+    if form.is_valid():
+        if form.cleaned_data.get("start"):
+            first, last = form.cleaned_data["start"], form.cleaned_data["end"]
+            return form, metrics_selectors.period_between(merchant=merchant, first=first, last=last)
+        days = form.cleaned_data.get("days") or 30
+    return form, metrics_selectors.period_last_days(merchant=merchant, days=days)
+
+
 @merchant_required(*SETTINGS_ROLES)
 def metrics(request):
-    return render(request, "dashboard/metrics.html", {})
+    form, period = _period(request)
+    context = {
+        "form": form,
+        "period": period,
+        **selectors.metrics_page(merchant=request.merchant, period=period),
+    }
+    return render(request, "dashboard/metrics.html", context)
 
 
 @merchant_required(*SETTINGS_ROLES)
 def metrics_csv(request):
-    return HttpResponse("", content_type="text/csv")
+    _form, period = _period(request)
+    merchant = request.merchant
+    current = metrics_selectors.all_metrics(merchant=merchant, period=period)
+    previous = metrics_selectors.all_metrics(merchant=merchant, period=period.previous())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    first, last = period.days[0], period.days[-1]
+    response["Content-Disposition"] = f'attachment; filename="metrics-{first}-{last}.csv"'
+    writer = csv.writer(response)
+    previous_days = period.previous().days
+    writer.writerow(
+        [
+            "metric",
+            f"{first}..{last}",
+            f"{previous_days[0]}..{previous_days[-1]}",
+        ]
+    )
+    for section, key, label, _kind in metrics_selectors.FLAT_METRICS:
+        writer.writerow(
+            [
+                label,
+                _csv_value(metrics_selectors.lookup(current, section, key)),
+                _csv_value(metrics_selectors.lookup(previous, section, key)),
+            ]
+        )
+    return response
+
+
+def _csv_value(value):
+    return "" if value is None else value

@@ -1,0 +1,289 @@
+"""The numbers that matter, for a period and the one before it.
+
+Every figure is one aggregate query (COUNT/AVG with FILTER, GROUP BY day or channel),
+never a Python loop over rows, so a year of orders costs the same few queries as a
+week. Periods are whole days in the merchant's time zone: [start, end).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from notifications.models import Touchpoint
+from orders.models import Order, Shipment, ShipmentStatus
+from postpurchase.models import Merchant
+from tracking.models import Rating, TrackingVisit
+
+TP = Touchpoint
+SENT_STATUSES = [TP.Status.SENT, TP.Status.DELIVERED]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.datetime
+    end: dt.datetime
+    tz: dt.tzinfo
+
+    @property
+    def days(self) -> list[dt.date]:
+        first = self.start.astimezone(self.tz).date()
+        last = (self.end - dt.timedelta(microseconds=1)).astimezone(self.tz).date()
+        return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def previous(self) -> "Period":
+        first = self.start.astimezone(self.tz).date()
+        length = len(self.days)
+        return period_for_dates(tz=self.tz, first=first - dt.timedelta(days=length), days=length)
+
+    def q(self, field: str) -> Q:
+        return Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
+
+
+def period_for_dates(*, tz, first: dt.date, days: int) -> Period:
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(first + dt.timedelta(days=days), dt.time.min, tzinfo=tz)
+    return Period(start=start, end=end, tz=tz)
+
+
+def period_last_days(*, merchant: Merchant, days: int, now: dt.datetime | None = None) -> Period:
+    """The last `days` whole local days, today included."""
+    tz = merchant.tzinfo
+    today = (now or timezone.now()).astimezone(tz).date()
+    return period_for_dates(tz=tz, first=today - dt.timedelta(days=days - 1), days=days)
+
+
+def period_between(*, merchant: Merchant, first: dt.date, last: dt.date) -> Period:
+    return period_for_dates(tz=merchant.tzinfo, first=first, days=(last - first).days + 1)
+
+
+def _ratio(part, whole) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _touchpoint_fields() -> set[str]:
+    return {f.name for f in Touchpoint._meta.get_fields()}
+
+
+def congratulation_emails(*, merchant: Merchant, period: Period) -> dict:
+    """Congratulation emails sent in the period, and how many were delivered, opened, clicked."""
+    fields = _touchpoint_fields()
+    aggregates = {
+        "sent": Count("id"),
+        "delivered": Count(
+            "id", filter=Q(delivered_at__isnull=False) | Q(status=TP.Status.DELIVERED)
+        ),
+        "failed": Count("id", filter=Q(status=TP.Status.FAILED)),
+    }
+    # Opens and clicks exist once the engine records them (provider webhooks).
+    if "opened_at" in fields:
+        aggregates["opened"] = Count("id", filter=Q(opened_at__isnull=False))
+    if "clicked_at" in fields:
+        aggregates["clicked"] = Count("id", filter=Q(clicked_at__isnull=False))
+    row = (
+        Touchpoint.objects.for_merchant(merchant)
+        .filter(period.q("sent_at"), kind=TP.Kind.CONGRATULATION, channel=TP.Channel.EMAIL)
+        .aggregate(**aggregates)
+    )
+    row.setdefault("opened", None)
+    row.setdefault("clicked", None)
+    row["delivery_rate"] = _ratio(row["delivered"], row["sent"])
+    row["open_rate"] = (
+        _ratio(row["opened"] or 0, row["sent"]) if row["opened"] is not None else None
+    )
+    row["click_rate"] = (
+        _ratio(row["clicked"] or 0, row["sent"]) if row["clicked"] is not None else None
+    )
+    return row
+
+
+def shipment_updates(*, merchant: Merchant, period: Period) -> dict:
+    """Shipment updates planned in the period, per channel: sent, delivered, failed, skipped."""
+    rows = (
+        Touchpoint.objects.for_merchant(merchant)
+        .filter(period.q("due_at"), kind=TP.Kind.SHIPMENT_UPDATE)
+        .values("channel")
+        .annotate(
+            planned=Count("id"),
+            sent=Count("id", filter=Q(sent_at__isnull=False)),
+            delivered=Count(
+                "id", filter=Q(delivered_at__isnull=False) | Q(status=TP.Status.DELIVERED)
+            ),
+            failed=Count("id", filter=Q(status=TP.Status.FAILED)),
+            skipped=Count("id", filter=Q(status=TP.Status.SKIPPED)),
+        )
+        .order_by("channel")
+    )
+    by_channel = {
+        channel: {"planned": 0, "sent": 0, "delivered": 0, "failed": 0, "skipped": 0}
+        for channel in (TP.Channel.EMAIL, TP.Channel.SMS)
+    }
+    for row in rows:
+        by_channel[row.pop("channel")] = row
+    for row in by_channel.values():
+        row["delivery_rate"] = _ratio(row["delivered"], row["sent"])
+    totals = {
+        key: sum(row[key] for row in by_channel.values())
+        for key in ("planned", "sent", "delivered", "failed", "skipped")
+    }
+    totals["delivery_rate"] = _ratio(totals["delivered"], totals["sent"])
+    return {"by_channel": by_channel, "total": totals}
+
+
+def tracking_visits(*, merchant: Merchant, period: Period) -> dict:
+    """Visits to tracking pages (the "where is my order?" signal) of orders placed in the period.
+
+    `visits_per_order` counts every visit of those orders; `share_over_two` is the share of
+    those orders whose buyers came back more than twice.
+    """
+    row = (
+        Order.objects.for_merchant(merchant)
+        .filter(period.q("placed_at"))
+        .annotate(visit_count=Count("visits"))
+        .aggregate(
+            orders=Count("id"),
+            visits=Sum("visit_count"),
+            visited=Count("id", filter=Q(visit_count__gt=0)),
+            over_two=Count("id", filter=Q(visit_count__gt=2)),
+        )
+    )
+    row["visits"] = row["visits"] or 0
+    row["visits_per_order"] = round(row["visits"] / row["orders"], 2) if row["orders"] else None
+    row["share_over_two"] = _ratio(row["over_two"], row["orders"])
+    row["visits_in_period"] = (
+        TrackingVisit.objects.for_merchant(merchant).filter(period.q("visited_at")).count()
+    )
+    return row
+
+
+def follow_up_calls(*, merchant: Merchant, period: Period, now: dt.datetime | None = None) -> dict:
+    """Follow-up calls due in the period: done, still open and overdue (due and not done)."""
+    now = now or timezone.now()
+    return (
+        Touchpoint.objects.for_merchant(merchant)
+        .filter(period.q("due_at"), kind=TP.Kind.FOLLOWUP_CALL)
+        .aggregate(
+            due=Count("id"),
+            done=Count("id", filter=Q(status=TP.Status.DONE)),
+            overdue=Count(
+                "id",
+                filter=Q(status__in=[TP.Status.SCHEDULED, TP.Status.SENDING], due_at__lt=now),
+            ),
+            skipped=Count("id", filter=Q(status__in=[TP.Status.SKIPPED, TP.Status.CANCELLED])),
+        )
+    )
+
+
+def outcomes(*, merchant: Merchant, period: Period) -> dict:
+    """Cancellations and returns of orders placed in the period; ratings given in it."""
+    orders = (
+        Order.objects.for_merchant(merchant)
+        .filter(period.q("placed_at"))
+        .aggregate(orders=Count("id"), cancelled=Count("id", filter=Q(cancelled_at__isnull=False)))
+    )
+    shipments = (
+        Shipment.objects.for_merchant(merchant)
+        .filter(period.q("order__placed_at"))
+        .aggregate(
+            shipments=Count("id"),
+            returned=Count("id", filter=Q(status=ShipmentStatus.RETURNED_TO_SENDER)),
+        )
+    )
+    ratings = (
+        Rating.objects.for_merchant(merchant)
+        .filter(period.q("created_at"))
+        .aggregate(
+            ratings=Count("id"),
+            average=Avg("score"),
+            **{f"stars_{n}": Count("id", filter=Q(score=n)) for n in range(1, 6)},
+        )
+    )
+    return {
+        **orders,
+        "cancellation_rate": _ratio(orders["cancelled"], orders["orders"]),
+        **shipments,
+        "return_rate": _ratio(shipments["returned"], shipments["shipments"]),
+        **ratings,
+        "average": round(float(ratings["average"]), 2) if ratings["average"] is not None else None,
+    }
+
+
+def daily_counts(*, queryset, field: str, period: Period) -> list[int]:
+    """Rows per local day of the period, zero-filled: one GROUP BY query."""
+    counts = dict(
+        queryset.filter(period.q(field))
+        .annotate(day=TruncDate(F(field), tzinfo=period.tz))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return [counts.get(day, 0) for day in period.days]
+
+
+def daily_series(*, merchant: Merchant, period: Period) -> dict:
+    return {
+        "orders": daily_counts(
+            queryset=Order.objects.for_merchant(merchant), field="placed_at", period=period
+        ),
+        "visits": daily_counts(
+            queryset=TrackingVisit.objects.for_merchant(merchant),
+            field="visited_at",
+            period=period,
+        ),
+    }
+
+
+def cross_sell(*, merchant: Merchant, period: Period) -> dict | None:
+    """Impressions, clicks, CTR and attributed revenue, once the tracking app records them."""
+    return None
+
+
+def calls_by_account_manager(*, merchant: Merchant, period: Period) -> list[dict] | None:
+    """Call outcomes per account manager, once the calls app records them."""
+    return None
+
+
+def all_metrics(*, merchant: Merchant, period: Period, now: dt.datetime | None = None) -> dict:
+    return {
+        "congratulations": congratulation_emails(merchant=merchant, period=period),
+        "shipment_updates": shipment_updates(merchant=merchant, period=period),
+        "visits": tracking_visits(merchant=merchant, period=period),
+        "calls": follow_up_calls(merchant=merchant, period=period, now=now),
+        "outcomes": outcomes(merchant=merchant, period=period),
+        "cross_sell": cross_sell(merchant=merchant, period=period),
+        "calls_by_manager": calls_by_account_manager(merchant=merchant, period=period),
+        "series": daily_series(merchant=merchant, period=period),
+    }
+
+
+# The rows of the CSV export and the comparison cards: (section, key, label, kind).
+FLAT_METRICS = [
+    ("congratulations", "sent", "Congratulation emails sent", "count"),
+    ("congratulations", "delivered", "Congratulation emails delivered", "count"),
+    ("congratulations", "opened", "Congratulation emails opened", "count"),
+    ("congratulations", "clicked", "Congratulation emails clicked", "count"),
+    ("congratulations", "delivery_rate", "Congratulation delivery rate", "rate"),
+    ("shipment_updates.total", "sent", "Shipment updates sent", "count"),
+    ("shipment_updates.by_channel.email", "sent", "Shipment updates sent by email", "count"),
+    ("shipment_updates.by_channel.sms", "sent", "Shipment updates sent by SMS", "count"),
+    ("shipment_updates.total", "delivery_rate", "Shipment update delivery rate", "rate"),
+    ("visits", "visits_per_order", "Tracking visits per order", "number"),
+    ("visits", "share_over_two", "Orders visited more than twice", "rate"),
+    ("calls", "due", "Follow-up calls due", "count"),
+    ("calls", "done", "Follow-up calls done", "count"),
+    ("calls", "overdue", "Follow-up calls overdue", "count"),
+    ("outcomes", "orders", "Orders placed", "count"),
+    ("outcomes", "cancellation_rate", "Cancellation rate", "rate"),
+    ("outcomes", "return_rate", "Return-to-sender rate", "rate"),
+    ("outcomes", "average", "Average rating", "number"),
+    ("outcomes", "ratings", "Ratings received", "count"),
+]
+
+
+def lookup(data: dict, path: str, key: str):
+    node = data
+    for part in path.split("."):
+        node = (node or {}).get(part)
+    return (node or {}).get(key)

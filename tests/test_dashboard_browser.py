@@ -1,0 +1,249 @@
+"""The dashboard in headless Chromium: each role signs in and does their work.
+
+Screenshots go to test-artifacts/dashboard/ (git-ignored) and are looked at.
+"""
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from PIL import Image
+
+from orders.models import Benefit, Product
+from postpurchase.models import ApiKey, Branding, Membership
+from tests.dashboard_world import place_order, ship
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="chromium not installed"
+    ),
+]
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+# test itself happen between page actions, never concurrently.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def shot(page, name: str, *, full_page: bool = True):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(page, live_server, email: str, password: str):
+    page.goto(f"{live_server.url}/dashboard/")
+    assert "/login/" in page.url
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+@pytest.fixture
+def shop(merchant_a, alice, anders, bob):
+    """Nordic Living with a few real orders and a small catalogue."""
+    anna = place_order(merchant_a, "1001", number="#1001")
+    ship(merchant_a, anna, "label_created", "in_transit")
+    place_order(
+        merchant_a,
+        "1002",
+        number="#1002",
+        customer={
+            "email": "jonas@example.com",
+            "phone": "+4520304050",
+            "first_name": "Jonas",
+            "last_name": "Madsen",
+            "consent": {"email": True, "sms": False},
+        },
+    )
+    Product.objects.create(
+        merchant=merchant_a,
+        sku="SOFA-1",
+        name="Sofa Hygge 3-seater",
+        category="sofas",
+        price="7999.00",
+        currency="DKK",
+        best_seller_rank=1,
+    )
+    Product.objects.create(
+        merchant=merchant_a,
+        sku="PLAID-1",
+        name="Wool plaid",
+        category="textiles",
+        price="499.00",
+        currency="DKK",
+        best_seller_rank=2,
+    )
+    Benefit.objects.create(merchant=merchant_a, locale="da", text="Håndlavet i Danmark")
+    return {"anna": anna}
+
+
+def test_sign_in_page_and_wrong_password(page, live_server, shop):
+    page.goto(f"{live_server.url}/login/")
+    shot(page, "01-sign-in")
+    page.fill("#id_username", "alice@nordic.example")
+    page.fill("#id_password", "wrong-password")
+    page.click("button[type=submit]")
+    assert page.locator(".errorlist").is_visible()
+    shot(page, "01-sign-in-error")
+
+
+def test_owner_edits_branding_and_watches_preview_change(page, live_server, shop, merchant_a):
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    shot(page, "02-overview-owner")
+    page.click("text=Branding")
+    frame = page.frame_locator("iframe[data-preview-frame]")
+    frame.locator("body").wait_for()
+    shot(page, "03-branding-before")
+
+    page.fill("#id_banner_message", "Gratis fragt i hele november")
+    page.locator("#id_primary_color").evaluate(
+        "(el) => { el.value = '#0b6e4f'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+    # The preview reloads with the unsaved values: the banner text shows in the iframe.
+    frame.locator("text=Gratis fragt i hele november").wait_for()
+    shot(page, "04-branding-preview-updated")
+    assert Branding.objects.get(merchant=merchant_a).banner_message == ""
+
+    # A light text colour triggers the contrast warning before saving.
+    page.locator("#id_text_color").evaluate(
+        "(el) => { el.value = '#eeeeee'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+    page.locator("[data-contrast-warnings] .alert-warning").first.wait_for()
+    page.locator("#id_text_color").evaluate(
+        "(el) => { el.value = '#1d1d1f'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+
+    # The SMS and email tabs show the real messages for the sample order.
+    page.click("[data-preview-view=sms]")
+    frame.locator("[data-preview-sms-body]").wait_for()
+    shot(page, "05-branding-preview-sms")
+    page.click("[data-preview-view=email]")
+    frame.locator("[data-preview-subject]").wait_for()
+    shot(page, "06-branding-preview-email")
+    page.select_option("select[name=locale]", "de")
+    page.click("[data-preview-view=tracking]")
+    page.select_option("select[name=state]", "delivered")
+    frame.locator("text=Gratis fragt i hele november").wait_for()
+
+    # Upload a logo: it is checked, resized and re-encoded as PNG.
+    big = Image.new("RGB", (1600, 800), "#0b6e4f")
+    buffer = io.BytesIO()
+    big.save(buffer, format="JPEG")
+    page.set_input_files(
+        "#id_logo_upload",
+        files=[{"name": "logo.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}],
+    )
+    page.click("button.btn-primary:has-text('Save branding')")
+    page.locator(".alert-success").wait_for()
+    branding = Branding.objects.get(merchant=merchant_a)
+    assert branding.banner_message == "Gratis fragt i hele november"
+    assert branding.primary_color == "#0b6e4f"
+    with Image.open(branding.logo.path) as saved:
+        assert saved.format == "PNG"
+        assert saved.width <= 600 and saved.height <= 200
+    assert page.locator("#current-logo").is_visible()
+    shot(page, "07-branding-saved")
+
+
+def test_owner_invites_account_manager_who_sets_password_and_signs_in(
+    page, live_server, shop, merchant_a
+):
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.click("nav >> text=Team")
+    page.fill("#id_email", "mads@nordic.example")
+    page.fill("#id_full_name", "Mads Jensen")
+    page.select_option("#id_role", "account_manager")
+    page.click("text=Send invitation")
+    page.locator(".alert-success").wait_for()
+    shot(page, "08-team-invited")
+    membership = Membership.objects.for_merchant(merchant_a).get(user__email="mads@nordic.example")
+    assert membership.role == "account_manager"
+    assert len(mail.outbox) == 1
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line)
+
+    page.click("button[title='Sign out']")
+    page.goto(link.replace("http://testserver", live_server.url))
+    page.fill("#id_new_password1", "a-long-new-password-9")
+    page.fill("#id_new_password2", "a-long-new-password-9")
+    shot(page, "09-set-password")
+    page.click("button[type=submit]")
+    page.locator("text=Password saved").wait_for()
+    sign_in(page, live_server, "mads@nordic.example", "a-long-new-password-9")
+    # Account managers see orders and the call queue, not settings.
+    assert page.locator("nav >> text=Orders").is_visible()
+    assert page.locator("nav >> text=Call queue").is_visible()
+    assert page.locator("nav >> text=Branding").count() == 0
+    shot(page, "10-overview-account-manager")
+    response = page.goto(f"{live_server.url}/dashboard/branding/")
+    assert response.status == 403
+
+
+def test_owner_creates_and_revokes_api_key(page, live_server, shop, merchant_a):
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.click("nav >> text=API keys")
+    page.fill("#id_name", "Shopify production")
+    page.click("text=Create key")
+    raw = page.locator("[data-secret]").inner_text()
+    assert raw.startswith("pp_")
+    shot(page, "11-api-key-created")
+    key = ApiKey.objects.for_merchant(merchant_a).get(name="Shopify production")
+    assert raw not in key.hashed_key
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("tr", has_text="Shopify production").locator("text=Revoke").click()
+    page.locator(".alert-success").wait_for()
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    assert page.locator("[data-secret]").count() == 0
+    shot(page, "12-api-key-revoked")
+
+
+def test_account_manager_opens_order_timeline_and_adds_note(page, live_server, shop):
+    sign_in(page, live_server, "anders@nordic.example", "anders-password-1")
+    page.click("nav >> text=Orders")
+    page.fill("input[name=q]", "anna")
+    page.click("button:has-text('Search')")
+    assert page.locator("text=#1001").is_visible()
+    assert page.locator("text=#1002").count() == 0
+    shot(page, "13-orders-search")
+    page.click("text=#1001")
+    page.locator("[data-timeline]").wait_for()
+    assert page.locator("[data-entry-type=shipment]").count() == 2
+    page.fill("#id_text", "Ringede til Anna, sofaen kommer fredag.")
+    page.click("text=Add note")
+    page.locator("[data-entry-type=note]").wait_for()
+    shot(page, "14-order-timeline")
