@@ -1,20 +1,23 @@
 """Dashboard screens of the touchpoint engine: message previews, templates, notification rules."""
 
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import translation
 
+from notifications.builders import get_builder
 from notifications.models import Touchpoint
+from notifications.templating import sms_segments
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 
 
 @dataclass
 class MessagePreview:
     channel: str
+    kind: str
     to: str
     subject: str = ""
     html: str = ""
@@ -23,82 +26,70 @@ class MessagePreview:
     from_email: str = ""
     reply_to: str = ""
     sender: str = ""
+    segments: int = 1
+    encoding: str = "gsm7"
 
 
-def _sample_touchpoint(*, order, kind: str, channel: str) -> Touchpoint:
-    # Written inside the preview's rolled-back transaction, like the order itself.
+def _sample_touchpoint(*, order, channel: str) -> Touchpoint:
+    """The message the sample order would get now: the congratulation before it ships,
+    else the update for its shipment's state. Written inside the preview's rolled-back
+    transaction, like the order itself."""
+    shipment = order.shipments.first()
+    if shipment is None:
+        kind, payload = Touchpoint.Kind.CONGRATULATION, {}
+    else:
+        kind = Touchpoint.Kind.SHIPMENT_UPDATE
+        payload = {"shipment_id": shipment.pk, "status": shipment.status}
     return Touchpoint.objects.create(
-        merchant=order.merchant, order=order, kind=kind, channel=channel, cause="preview"
+        merchant=order.merchant,
+        order=order,
+        kind=kind,
+        channel=channel,
+        cause="preview",
+        payload=payload,
     )
 
 
-def render_email_preview(*, order, locale: str, kind: str = Touchpoint.Kind.CONGRATULATION):
-    """The congratulation email for `order` as the engine would build it."""
-    branding = order.merchant.branding
-    touchpoint = _sample_touchpoint(order=order, kind=kind, channel=Touchpoint.Channel.EMAIL)
-    built = _build(touchpoint)
+def _build(touchpoint, locale: str):
+    """The registered builder's message for `touchpoint`, in `locale`, as the sender builds it."""
+    builder = get_builder(touchpoint.kind, touchpoint.channel)
     with translation.override(locale):
-        if built is not None:
-            return MessagePreview(
-                channel="email",
-                to=", ".join(built.to) if isinstance(built.to, list | tuple) else str(built.to),
-                subject=built.subject,
-                html=built.html or "",
-                text=built.text,
-                from_name=branding.sender_name or order.merchant.name,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                reply_to=getattr(built, "reply_to", "") or branding.reply_to_email,
-            )
-        html = render_to_string(
-            "notifications/dashboard/email_fallback.html",
-            {"order": order, "branding": branding, "merchant": order.merchant},
-        )
-        return MessagePreview(
-            channel="email",
-            to=order.customer.email,
-            subject=f"{order.merchant.name}: {order.number}",
-            html=html,
-            from_name=branding.sender_name or order.merchant.name,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            reply_to=branding.reply_to_email,
-        )
+        return builder(touchpoint) if builder else None
 
 
-def render_sms_preview(*, order, locale: str, kind: str = Touchpoint.Kind.SHIPMENT_UPDATE):
-    """The SMS for `order` (a shipment update by default) as the engine would build it."""
+def render_email_preview(*, order, locale: str) -> MessagePreview:
+    """The email the sample order gets, exactly as the touchpoint engine builds it."""
     branding = order.merchant.branding
-    touchpoint = _sample_touchpoint(order=order, kind=kind, channel=Touchpoint.Channel.SMS)
-    shipment = order.shipments.first()
-    if shipment is not None:
-        touchpoint.payload = {"shipment_id": shipment.pk, "status": shipment.status}
-        touchpoint.save(update_fields=["payload"])
-    built = _build(touchpoint)
-    with translation.override(locale):
-        if built is not None:
-            return MessagePreview(
-                channel="sms",
-                to=built.to,
-                text=built.body,
-                sender=built.sender or branding.sms_sender,
-            )
-        return MessagePreview(
-            channel="sms",
-            to=order.customer.phone,
-            text=f"{order.merchant.name}: {order.number} {order.tracking_url}",
-            sender=branding.sms_sender or order.merchant.name[:11],
-        )
+    touchpoint = _sample_touchpoint(order=order, channel=Touchpoint.Channel.EMAIL)
+    built = _build(touchpoint, locale)
+    return MessagePreview(
+        channel="email",
+        kind=touchpoint.get_kind_display(),
+        to=", ".join(built.to),
+        subject=built.subject,
+        html=built.html,
+        text=built.text,
+        from_name=branding.sender_name or order.merchant.name,
+        from_email=parseaddr(built.from_email or settings.DEFAULT_FROM_EMAIL)[1],
+        reply_to=", ".join(built.reply_to),
+    )
 
 
-def _build(touchpoint):
-    """The registered builder's message for `touchpoint`, or None before builders exist."""
-    try:
-        from notifications import builders
-    except ImportError:
-        return None
-    build = getattr(builders, "build", None) or getattr(builders, "build_message", None)
-    if build is None:
-        return None
-    return build(touchpoint)
+def render_sms_preview(*, order, locale: str) -> MessagePreview:
+    """The text message the sample order gets, exactly as the touchpoint engine builds it."""
+    branding = order.merchant.branding
+    touchpoint = _sample_touchpoint(order=order, channel=Touchpoint.Channel.SMS)
+    built = _build(touchpoint, locale)
+    encoding, segments = sms_segments(built.body)
+    return MessagePreview(
+        channel="sms",
+        kind=touchpoint.get_kind_display(),
+        to=built.to,
+        text=built.body,
+        sender=built.sender or branding.sms_sender or settings.TWILIO_FROM_NUMBER or "",
+        segments=segments,
+        encoding=encoding,
+    )
 
 
 @merchant_required(*SETTINGS_ROLES)

@@ -154,6 +154,8 @@ def test_owner_edits_branding_and_watches_preview_change(page, live_server, shop
     shot(page, "05-branding-preview-sms")
     page.click("[data-preview-view=email]")
     frame.locator("[data-preview-subject]").wait_for()
+    email_body = frame.frame_locator("iframe.mail-body").locator("body")
+    assert "Hej Anna" in email_body.inner_text()
     shot(page, "06-branding-preview-email")
     page.select_option("select[name=locale]", "de")
     page.click("[data-preview-view=tracking]")

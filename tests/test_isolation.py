@@ -252,6 +252,13 @@ def _call_a(world: World):
     return FollowUpCall.objects.for_merchant(world.merchant_a).get(order=world.order_a)
 
 
+# The merchant dashboard's pages (#7) keep their probes beside the dashboard's tests.
+from tests.isolation_dashboard import DASHBOARD_PUBLIC, dashboard_probes  # noqa: E402
+
+COVERED.update(dashboard_probes(Probe))
+PUBLIC.update(DASHBOARD_PUBLIC)
+
+
 def _is_public(route: str, name: str | None) -> bool:
     return (name in PUBLIC) or any(route.startswith(p) for p in PUBLIC_PREFIXES)
 

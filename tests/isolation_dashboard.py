@@ -1,0 +1,130 @@
+"""Tenant-isolation probes of the merchant dashboard, for the URL walk in test_isolation.py.
+
+Bob (merchant B) is signed in; every page either 404s for A's objects or shows
+only B's data. Objects of A are made on demand with A's secret markers in them.
+"""
+
+from orders.models import Benefit, Product, Testimonial
+from postpurchase.models import Membership
+from postpurchase.services import api_key_create
+
+DASHBOARD_PUBLIC = {
+    "login": "the sign-in form; shows nothing of any merchant",
+    "logout": "signs the current user out; no merchant data",
+    "password_reset": "asks for an email; same answer whether it exists or not",
+    "password_reset_done": "static 'check your inbox' page",
+    "password_reset_confirm": "authorised by Django's signed, expiring reset token",
+    "password_reset_complete": "static 'password saved' page",
+    "media-logo": "merchant logos are public on tracking pages and in emails",
+}
+
+LIST_PAGES = [
+    "dashboard:home",
+    "dashboard:branding",
+    "dashboard:branding_preview",
+    "dashboard:settings",
+    "dashboard:team",
+    "dashboard:api_keys",
+    "dashboard:audit_log",
+    "dashboard:metrics",
+    "dashboard:metrics_csv",
+    "dashboard:products",
+    "dashboard:product_add",
+    "dashboard:product_import",
+    "dashboard:product_export",
+    "dashboard:benefits",
+    "dashboard:benefit_add",
+    "dashboard:testimonials",
+    "dashboard:testimonial_add",
+    "dashboard:message_templates",
+    "dashboard:notification_settings",
+    "dashboard:crosssell_rules",
+]
+
+
+def _a_product(w):
+    return Product.objects.for_merchant(w.merchant_a).get_or_create(
+        merchant=w.merchant_a, sku="SOFA-SECRET-A", defaults={"name": "Holmgaard-Secret sofa"}
+    )[0]
+
+
+def _a_benefit(w):
+    return Benefit.objects.create(merchant=w.merchant_a, locale="da", text="Holmgaard-Secret")
+
+
+def _a_testimonial(w):
+    return Testimonial.objects.create(
+        merchant=w.merchant_a, author_name="Holmgaard-Secret", quote="x", locale="da"
+    )
+
+
+def dashboard_probes(Probe) -> dict:
+    probes = {name: [Probe(auth="dashboard", expect="no-leak")] for name in LIST_PAGES}
+
+    def with_a(make):
+        # Make A's row first (kwargs runs before the request), then ask for the list as B.
+        return lambda w: (make(w), {})[1]
+
+    probes["dashboard:products"] = [
+        Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_product)),
+        Probe(
+            auth="dashboard",
+            expect="no-leak",
+            kwargs=with_a(_a_product),
+            query={"q": "SOFA-SECRET-A"},
+        ),
+    ]
+    probes["dashboard:product_export"] = [
+        Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_product))
+    ]
+    probes["dashboard:benefits"] = [
+        Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_benefit))
+    ]
+    probes["dashboard:testimonials"] = [
+        Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_testimonial))
+    ]
+    probes["dashboard:orders"] = [
+        Probe(auth="dashboard", expect="no-leak"),
+        Probe(auth="dashboard", expect="no-leak", query={"q": "anna.secret@nordic.example"}),
+        Probe(auth="dashboard", expect="no-leak", query={"q": "Holmgaard-Secret"}),
+    ]
+    order = {"kwargs": lambda w: {"order_id": w.order_a.pk}, "auth": "dashboard"}
+    probes["dashboard:order_detail"] = [Probe(**order)]
+    probes["dashboard:order_note"] = [Probe(method="POST", body=lambda w: {"text": "B"}, **order)]
+    probes["dashboard:order_resend"] = [
+        Probe(method="POST", body=lambda w: {"message": "congratulation:email"}, **order)
+    ]
+    for name, make in (
+        ("product", _a_product),
+        ("benefit", _a_benefit),
+        ("testimonial", _a_testimonial),
+    ):
+        probes[f"dashboard:{name}_edit"] = [
+            Probe(auth="dashboard", kwargs=lambda w, make=make: {"pk": make(w).pk}),
+            Probe(
+                auth="dashboard",
+                method="POST",
+                kwargs=lambda w, make=make: {"pk": make(w).pk},
+                body=lambda w: {"name": "B", "sku": "B", "text": "B", "locale": "de"},
+            ),
+        ]
+        probes[f"dashboard:{name}_delete"] = [
+            Probe(auth="dashboard", method="POST", kwargs=lambda w, make=make: {"pk": make(w).pk})
+        ]
+    probes["dashboard:api_key_revoke"] = [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            kwargs=lambda w: {"key_id": api_key_create(merchant=w.merchant_a, name="A")[0].pk},
+        )
+    ]
+    probes["dashboard:team_deactivate"] = [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            kwargs=lambda w: {
+                "membership_id": Membership.objects.for_merchant(w.merchant_a).first().pk
+            },
+        )
+    ]
+    return probes
