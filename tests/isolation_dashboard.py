@@ -15,7 +15,6 @@ DASHBOARD_PUBLIC = {
     "password_reset_done": "static 'check your inbox' page",
     "password_reset_confirm": "authorised by Django's signed, expiring reset token",
     "password_reset_complete": "static 'password saved' page",
-    "media-logo": "merchant logos are public on tracking pages and in emails",
 }
 
 LIST_PAGES = [

@@ -1,27 +1,18 @@
 """Dashboard screens of the tracking app: the tracking-page preview and cross-sell rules."""
 
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import path
 
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
+from tracking.rendering import render_tracking_page
 
 
 def render_tracking_preview(*, order, locale: str, request=None) -> str:
-    """The buyer's tracking page for `order`, as the tracking app renders it."""
-    try:
-        from tracking.rendering import render_tracking_page
-    except ImportError:
-        render_tracking_page = None
-    if render_tracking_page is not None:
-        result = render_tracking_page(order, locale=locale)
-        return result.content.decode() if hasattr(result, "content") else str(result)
-    # Until the tracking app's renderer exists: a plain page with the same branding.
-    return render_to_string(
-        "tracking/dashboard/preview_fallback.html",
-        {"order": order, "branding": order.merchant.branding, "merchant": order.merchant},
-        request=request,
-    )
+    """The buyer's tracking page for `order`, exactly as the tracking app renders it.
+
+    The edited branding is already on the merchant (inside the preview's transaction).
+    """
+    return render_tracking_page(order, branding_override=order.merchant.branding, locale=locale)
 
 
 @merchant_required(*SETTINGS_ROLES)
