@@ -1,0 +1,253 @@
+"""Handing messages to the providers: retried when it might work, never when it cannot.
+
+Postmark (through anymail) and Twilio are real client code; only their HTTP APIs
+are mocked, with `responses`.
+"""
+
+import json
+import time
+
+import pytest
+import responses
+from django.utils import timezone
+
+from notifications import conf
+from notifications.dispatch import touchpoint_claim
+from notifications.models import DeliveryAttempt, Suppression, Touchpoint
+from notifications.sending import retry_delay_seconds
+from postpurchase.events import merchant_event
+from tests.notification_helpers import place_order, scan, send_due, ship, updates
+
+pytestmark = pytest.mark.django_db
+
+POSTMARK = "https://api.postmarkapp.com/email"
+TWILIO = (
+    "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json"
+)
+
+
+@pytest.fixture
+def postmark(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": "server-token"}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def twilio(settings):
+    settings.SMS_BACKEND = "notifications.sms.backends.twilio.SmsBackend"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def events():
+    seen = []
+
+    def receiver(sender, merchant, name, data, **kwargs):
+        seen.append((name, data["kind"], data["status"]))
+
+    merchant_event.connect(receiver, dispatch_uid="test-touchpoint-events")
+    yield seen
+    merchant_event.disconnect(dispatch_uid="test-touchpoint-events")
+
+
+def accepted(request):
+    to = json.loads(request.body)["To"]
+    return (
+        200,
+        {},
+        json.dumps(
+            {
+                "To": to,
+                "SubmittedAt": "2026-11-23T10:00:00Z",
+                "MessageID": "pm-0001",
+                "ErrorCode": 0,
+                "Message": "OK",
+            }
+        ),
+    )
+
+
+def send_until_settled(rounds=20):
+    for _ in range(rounds):
+        send_due()
+        if not Touchpoint.objects.unscoped().filter(status="scheduled", channel="email").exists():
+            return
+        time.sleep(0.1)
+
+
+def test_provider_500_is_retried_with_backoff_until_it_recovers(
+    api_a, merchant_a, postmark, events
+):
+    outage = iter([500, 503])
+    postmark.add_callback(
+        responses.POST,
+        POSTMARK,
+        callback=lambda req: (
+            (next(outage), {}, "{}") if outage.__length_hint__() else accepted(req)
+        ),
+    )
+    place_order(api_a)
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    send_due()
+    congratulation.refresh_from_db()
+    assert congratulation.status == "scheduled" and congratulation.due_at > timezone.now()
+    assert "esp_500" in congratulation.error
+    send_until_settled()
+    congratulation.refresh_from_db()
+    assert congratulation.status == "sent"
+    assert congratulation.provider_message_id == "pm-0001"
+    assert len(postmark.calls) == 3
+    outcomes = list(congratulation.delivery_attempts.values_list("outcome", flat=True))
+    assert outcomes == ["temporary_error", "temporary_error", "sent"]
+    assert [e for e in events if e[0] == "touchpoint.sent"] == [
+        ("touchpoint.sent", "congratulation", "sent")
+    ]
+
+
+def test_email_carries_a_stable_message_id_and_the_callback_code(api_a, merchant_a, postmark):
+    postmark.add_callback(responses.POST, POSTMARK, callback=accepted)
+    place_order(api_a)
+    send_due()
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    sent = json.loads(postmark.calls[0].request.body)
+    headers = {h["Name"]: h["Value"] for h in sent["Headers"]}
+    assert headers["Message-ID"] == f"<tp-{congratulation.callback_code}@postpurchase.local>"
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert sent["Metadata"] == {"touchpoint": congratulation.callback_code}
+    assert sent["HtmlBody"] and sent["TextBody"]
+
+
+def test_inactive_recipient_fails_at_once_and_is_never_retried(api_a, merchant_a, postmark, events):
+    postmark.add(
+        responses.POST,
+        POSTMARK,
+        status=422,
+        json={
+            "ErrorCode": 406,
+            "Message": "You tried to send to a recipient that has been marked as inactive.\n"
+            "Found inactive addresses: anna@example.com.\n"
+            "Inactive recipients are ones that have generated a hard bounce or a spam complaint.",
+        },
+    )
+    place_order(api_a)
+    send_due()
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    assert congratulation.status == "failed"
+    assert "recipient refused" in congratulation.error
+    Touchpoint.objects.for_merchant(merchant_a).filter(pk=congratulation.pk).update(
+        due_at=timezone.now()
+    )
+    send_due()
+    assert len(postmark.calls) == 1
+    assert Suppression.objects.filter(merchant=merchant_a, address="anna@example.com").exists()
+    assert ("touchpoint.failed", "congratulation", "failed") in events
+
+
+def test_temporary_errors_give_up_after_the_last_attempt(api_a, merchant_a, postmark, settings):
+    settings.TOUCHPOINT_MAX_ATTEMPTS = 3
+    postmark.add(responses.POST, POSTMARK, status=503, body="{}")
+    place_order(api_a)
+    send_until_settled()
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    assert congratulation.status == "failed"
+    assert congratulation.attempts == 3 and len(postmark.calls) == 3
+    assert "gave up after 3 attempts" in congratulation.status_changes.last().reason
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap(settings):
+    settings.TOUCHPOINT_RETRY_BASE_SECONDS = 30
+    settings.TOUCHPOINT_RETRY_MAX_SECONDS = 3600
+    for attempt, full in [(1, 30), (2, 60), (3, 120), (8, 3600), (20, 3600)]:
+        delays = {retry_delay_seconds(attempt) for _ in range(50)}
+        assert all(full / 2 <= d <= full for d in delays), attempt
+        assert len(delays) > 1  # jittered, so retries of many rows spread out
+
+
+def test_a_claim_stuck_in_sending_is_recovered_and_sent(api_a, merchant_a, settings):
+    from django.core import mail
+
+    place_order(api_a)
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    # A worker claimed it, wrote its attempt, and died before recording the outcome.
+    assert touchpoint_claim(touchpoint_id=congratulation.pk)
+    DeliveryAttempt.objects.create(merchant=merchant_a, touchpoint=congratulation, number=1)
+    Touchpoint.objects.for_merchant(merchant_a).filter(pk=congratulation.pk).update(
+        attempts=1,
+        claimed_at=timezone.now() - timezone.timedelta(seconds=conf.stuck_after_seconds() + 1),
+    )
+    mail.outbox.clear()
+    send_due()
+    congratulation.refresh_from_db()
+    assert congratulation.status == "sent" and len(mail.outbox) == 1
+    outcomes = list(congratulation.delivery_attempts.values_list("outcome", flat=True))
+    assert outcomes == ["abandoned", "sent"]
+
+
+def test_a_fresh_claim_is_left_alone(api_a, merchant_a):
+    place_order(api_a)
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    assert touchpoint_claim(touchpoint_id=congratulation.pk)
+    send_due()
+    congratulation.refresh_from_db()
+    assert congratulation.status == "sending"
+
+
+def _sms_touchpoint(api_a, merchant_a, monkeypatch):
+    import datetime as dt
+
+    noon = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: noon)
+    order = place_order(api_a)
+    Touchpoint.objects.for_merchant(merchant_a).filter(kind="congratulation").update(status="done")
+    scan(api_a, ship(api_a, order["id"]), "out_for_delivery", "2026-11-23T10:00:00Z")
+    return updates(merchant_a).get(channel="sms")
+
+
+def test_twilio_sends_with_a_status_callback_on_the_public_url(
+    api_a, merchant_a, twilio, monkeypatch
+):
+    twilio.add(responses.POST, TWILIO, status=201, json={"sid": "SM123", "status": "queued"})
+    text = _sms_touchpoint(api_a, merchant_a, monkeypatch)
+    send_due()
+    text.refresh_from_db()
+    assert (text.status, text.provider_message_id) == ("sent", "SM123")
+    from urllib.parse import parse_qs
+
+    sent = parse_qs(twilio.calls[0].request.body)
+    assert sent["To"] == ["+4520123456"] and sent["From"] == ["+4580808080"]
+    assert sent["StatusCallback"] == [
+        f"http://testserver/n/webhooks/twilio/status/{text.callback_code}/"
+    ]
+
+
+def test_twilio_invalid_number_is_permanent(api_a, merchant_a, twilio, monkeypatch):
+    twilio.add(
+        responses.POST,
+        TWILIO,
+        status=400,
+        json={
+            "code": 21211,
+            "message": "The 'To' number is not a valid phone number.",
+            "status": 400,
+        },
+    )
+    text = _sms_touchpoint(api_a, merchant_a, monkeypatch)
+    send_due()
+    send_due()
+    text.refresh_from_db()
+    assert text.status == "failed" and "21211" in text.error
+    assert len(twilio.calls) == 1
+    assert Suppression.objects.filter(channel="sms", address="+4520123456").exists()
+
+
+def test_twilio_outage_is_temporary(api_a, merchant_a, twilio, monkeypatch):
+    twilio.add(
+        responses.POST, TWILIO, status=503, json={"code": 20503, "message": "down", "status": 503}
+    )
+    text = _sms_touchpoint(api_a, merchant_a, monkeypatch)
+    send_due()
+    text.refresh_from_db()
+    assert text.status == "scheduled" and text.attempts == 1
