@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/v1/", include("orders.urls")),
     path("n/", include("notifications.urls")),
     path("integrations/", include("orders.integrations.urls")),
+    path("dashboard/", include("orders.integrations.dashboard_urls")),
+    path("dashboard/webhooks/", include("notifications.webhooks_out.urls")),
     path("api/v1/", include("followups.api_urls")),
     path("calls/", include("followups.urls")),
     path("dashboard/privacy/", include("orders.privacy_urls")),

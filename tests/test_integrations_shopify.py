@@ -401,3 +401,32 @@ def test_broker_down_loses_nothing_the_dispatcher_applies_it(
     assert InboundDelivery.objects.for_merchant(merchant_a).get().status == "pending"
     apply_pending()
     assert mette_order(merchant_a).number == "#1042"
+
+
+def test_connections_screen_saves_a_secret_and_shows_the_webhook_address(client, alice, merchant_a):
+    client.force_login(alice)
+    page = client.get("/dashboard/integrations/")
+    assert page.status_code == 200
+    assert "http://testserver/integrations/shopify/nordic-living/" in page.content.decode()
+    response = client.post("/dashboard/integrations/", {"platform": "shopify", "secret": SECRET_A})
+    assert response.status_code == 302
+    assert Integration.objects.for_merchant(merchant_a).get().secret == SECRET_A
+    # The secret is never shown back.
+    assert SECRET_A not in client.get("/dashboard/integrations/").content.decode()
+    assert post(client, "orders/create", fixture("shopify", "orders_create")).status_code == 200
+
+
+def test_connections_screen_refuses_a_short_secret(client, alice, merchant_a):
+    client.force_login(alice)
+    response = client.post("/dashboard/integrations/", {"platform": "shopify", "secret": "abc"})
+    assert response.status_code == 400
+    assert not Integration.objects.for_merchant(merchant_a).exists()
+
+
+def test_bob_sees_only_his_own_deliveries_and_connections(client, bob, merchant_a, shop_a):
+    post(client, "orders/create", fixture("shopify", "orders_create"))
+    client.force_login(bob)
+    html = client.get("/dashboard/integrations/").content.decode()
+    assert "orders/create" not in html
+    assert "nordic-living" not in html
+    assert "not connected" in html

@@ -204,3 +204,55 @@ def test_worker_delivers_after_commit_and_beat_dispatcher_retries(merchant_a, re
     assert (delivery.status, delivery.attempts) == ("delivered", 3)
     assert [r.answered for r in receiver.requests] == [503, 503, 204]
     assert all(r.signature_ok for r in receiver.requests)
+
+
+@pytest.mark.django_db
+def test_screen_adds_an_endpoint_shows_its_secret_once_and_the_log(
+    client, alice, merchant_a, receiver, settings
+):
+    settings.WEBHOOKS_OUT_RETRY_BASE_SECONDS = 0
+    client.force_login(alice)
+    response = client.post(
+        "/dashboard/webhooks/", {"url": receiver.url, "events": ["rating.received"]}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    secret = html.split('id="new-secret">')[1].split("<")[0]
+    assert secret.startswith("whsec_")
+    receiver.secret = secret
+    events.emit(merchant=merchant_a, name="rating.received", data=RATING)
+    _run_dispatcher_until_quiet()
+    assert receiver.accepted() and all(r.signature_ok for r in receiver.requests)
+    page = client.get("/dashboard/webhooks/").content.decode()
+    assert secret not in page
+    assert "rating.received" in page and "503" in page and "204" in page
+
+
+@pytest.mark.django_db
+def test_screen_refuses_a_bad_url(client, alice, merchant_a):
+    client.force_login(alice)
+    response = client.post(
+        "/dashboard/webhooks/", {"url": "ftp://x.example/", "events": ["risk.raised"]}
+    )
+    assert response.status_code == 400
+    assert "Only http and https" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_bob_cannot_see_or_turn_off_alices_endpoint(client, bob, merchant_a, endpoint_a):
+    client.force_login(bob)
+    assert endpoint_a.url not in client.get("/dashboard/webhooks/").content.decode()
+    response = client.post(f"/dashboard/webhooks/{endpoint_a.pk}/disable/")
+    assert response.status_code == 404
+    endpoint_a.refresh_from_db()
+    assert endpoint_a.is_active
+
+
+@pytest.mark.django_db
+def test_alice_turns_her_endpoint_off_and_nothing_more_is_sent(
+    client, alice, merchant_a, endpoint_a
+):
+    client.force_login(alice)
+    assert client.post(f"/dashboard/webhooks/{endpoint_a.pk}/disable/").status_code == 302
+    events.emit(merchant=merchant_a, name="rating.received", data=RATING)
+    assert not WebhookDelivery.objects.for_merchant(merchant_a).exists()

@@ -25,3 +25,13 @@ def inbound_delivery_list(*, merchant: Merchant, limit: int = 100):
 
 def integration_list(*, merchant: Merchant):
     return Integration.objects.for_merchant(merchant).order_by("platform")
+
+
+def csv_import_list(*, merchant: Merchant, limit: int = 10):
+    from orders.integrations.models import CsvImport
+
+    return (
+        CsvImport.objects.for_merchant(merchant)
+        .defer("content")
+        .order_by("-created_at", "-id")[:limit]
+    )
