@@ -243,7 +243,74 @@ COVERED: dict[str, list[Probe]] = {
             body=lambda w: {"confirm": "yes"},
         )
     ],
+    # Integrations (orders/integrations/dashboard.py, notifications/webhooks_out/views.py).
+    # The kwargs hooks first give A a file, a connection and an endpoint worth leaking.
+    "integrations-dashboard:import": [
+        Probe(auth="dashboard", expect="no-leak", kwargs=lambda w: _integrations_a(w, {}))
+    ],
+    "integrations-dashboard:import-preview": [
+        Probe(auth="dashboard", kwargs=lambda w: {"import_id": _integrations_a(w).pk}),
+        Probe(
+            auth="dashboard", method="POST", kwargs=lambda w: {"import_id": _integrations_a(w).pk}
+        ),
+    ],
+    "integrations-dashboard:connections": [
+        Probe(auth="dashboard", expect="no-leak", kwargs=lambda w: _integrations_a(w, {}))
+    ],
+    "webhooks-out:endpoints": [
+        Probe(auth="dashboard", expect="no-leak", kwargs=lambda w: _integrations_a(w, {}))
+    ],
+    "webhooks-out:endpoint-disable": [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            kwargs=lambda w: {"endpoint_id": _webhook_endpoint_a(w).pk},
+            check=lambda w, r: _webhook_endpoint_a(w).is_active,
+        )
+    ],
 }
+
+
+def _integrations_a(world: World, result=None):
+    """A's uploaded CSV (returned), Shopify connection, a delivery and a webhook endpoint."""
+    from orders.integrations.models import CsvImport, InboundDelivery
+    from orders.integrations.services import integration_connect
+
+    merchant = world.merchant_a
+    _webhook_endpoint_a(world)
+    if not InboundDelivery.objects.for_merchant(merchant).exists():
+        integration_connect(merchant=merchant, platform="shopify", secret="a-secret-shopify")
+        InboundDelivery.objects.create(
+            merchant=merchant,
+            source="shopify",
+            topic="orders/create",
+            delivery_key="SOFA-SECRET-A",
+            payload={"email": "anna.secret@nordic.example"},
+            error="#A-SECRET-1 failed",
+            status="dead",
+        )
+    upload = CsvImport.objects.for_merchant(merchant).first() or CsvImport.objects.create(
+        merchant=merchant,
+        filename="#A-SECRET-1.csv",
+        content="order_id,order_number\nA-9,#A-SECRET-1\n",
+        sha256="0" * 64,
+    )
+    return upload if result is None else result
+
+
+def _webhook_endpoint_a(world: World):
+    from notifications.webhooks_out.models import WebhookEndpoint
+    from notifications.webhooks_out.services import webhook_endpoint_create
+
+    endpoint = WebhookEndpoint.objects.for_merchant(world.merchant_a).first()
+    if endpoint is None:
+        endpoint, _ = webhook_endpoint_create(
+            merchant=world.merchant_a,
+            url="http://127.0.0.1:9/SOFA-SECRET-A",
+            events=["rating.received"],
+        )
+    endpoint.refresh_from_db()
+    return endpoint
 
 
 def _call_a(world: World):
