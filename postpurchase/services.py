@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from postpurchase.models import ApiKey, Branding, Membership, Merchant, User, hash_secret
+from postpurchase.tenancy import get_for_merchant
 
 
 @transaction.atomic
@@ -40,7 +41,8 @@ def api_key_create(
 
 
 def api_key_revoke(*, merchant: Merchant, key_id: int) -> ApiKey:
-    key = ApiKey.objects.for_merchant(merchant).get(pk=key_id)
+    """Revoke one of `merchant`'s keys (404 for another merchant's). Revoking twice is fine."""
+    key = get_for_merchant(ApiKey, merchant=merchant, pk=key_id)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])

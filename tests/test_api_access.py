@@ -142,3 +142,12 @@ def test_other_merchants_objects_are_404_on_every_endpoint(api_b, world, merchan
 def test_ids_beyond_the_database_range_are_404(api_a, url):
     response = api_a.get(url) if url.endswith("99/") else api_a.post(url, {}, format="json")
     assert response.status_code == 404
+
+
+def test_revoking_another_merchants_key_is_404_and_leaves_it_working(api_a, merchant_a, merchant_b):
+    from django.http import Http404
+
+    key = ApiKey.objects.for_merchant(merchant_a).get()
+    with pytest.raises(Http404):
+        api_key_revoke(merchant=merchant_b, key_id=key.pk)
+    assert api_a.get("/api/v1/orders/").status_code == 200

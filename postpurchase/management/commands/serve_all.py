@@ -45,7 +45,9 @@ class Child:
     # Celery stops its own pool processes; signalling its whole group would kill them
     # mid-task. runserver's autoreloader does not pass signals on, so it gets the group.
     signal_group: bool = False
+    ready_marker: bytes = b""  # a line containing it means the child is up
     proc: subprocess.Popen | None = None
+    ready: threading.Event = field(default_factory=threading.Event, repr=False)
     pump: threading.Thread | None = field(default=None, repr=False)
 
     def start(self, *, env: dict, out) -> None:
@@ -63,6 +65,8 @@ class Child:
     def _pump(self, out) -> None:
         prefix = f"{self.name:>6} | ".encode()
         for line in iter(self.proc.stdout.readline, b""):
+            if self.ready_marker and self.ready_marker in line:
+                self.ready.set()
             out.write(prefix + line)
             out.flush()
 
@@ -143,7 +147,11 @@ class Command(BaseCommand):
                 )
                 exit_code = 1
                 break
-            if not announced and self._port_open(host, int(port)):
+            if (
+                not announced
+                and all(c.ready.is_set() for c in children if c.ready_marker)
+                and self._port_open(host, int(port))
+            ):
                 announced = True
                 self._announce(host, port)
 
@@ -174,6 +182,7 @@ class Command(BaseCommand):
                         "--without-gossip",
                         "--without-mingle",
                     ],
+                    ready_marker=b" ready.",
                 )
             )
         if not options["no_beat"]:
@@ -186,6 +195,7 @@ class Command(BaseCommand):
                         "--loglevel=INFO",
                         f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
                     ],
+                    ready_marker=b"beat: Starting",
                 )
             )
         return children
