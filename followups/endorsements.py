@@ -266,19 +266,41 @@ def ambassador_opt_out(*, ambassador_id: int) -> Ambassador:
 
 
 def ambassador_enroll(
-    *, merchant: Merchant, customer: Customer, company: str = "", company_domain: str = ""
+    *,
+    merchant: Merchant,
+    customer: Customer,
+    company: str = "",
+    company_domain: str = "",
+    by=None,
 ) -> Ambassador:
-    """Mark a customer as ambassador with their consent (recorded now)."""
+    """Mark a customer as ambassador with their consent (recorded now, and in the audit log)."""
+    from django.core.exceptions import ValidationError
+
+    from postpurchase.services import audit_record
+
+    existing = Ambassador.objects.for_merchant(merchant).filter(customer=customer).first()
+    if existing is not None and existing.opted_out_at is not None:
+        # Their own "don't ask me again" outranks the merchant's checkbox.
+        raise ValidationError(
+            {"email": [_("This customer opted out themselves; only they can change that.")]}
+        )
     ambassador, _created = Ambassador.objects.for_merchant(merchant).update_or_create(
+        merchant=merchant,
         customer=customer,
         defaults={
-            "merchant": merchant,
             "company": company,
             "company_domain": (company_domain or company_domain_of(customer.email)).lower(),
             "consent": True,
             "consented_at": timezone.now(),
             "opted_out_at": None,
         },
+    )
+    audit_record(
+        merchant=merchant,
+        actor=by,
+        action="ambassador.enrolled",
+        target=f"customer:{customer.pk}",
+        details={"company": company, "consent": True},
     )
     return ambassador
 

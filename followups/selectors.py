@@ -215,3 +215,22 @@ def call_detail(*, merchant: Merchant, entry: QueueEntry, now: dt.datetime | Non
         endorsement=endorsement,
         testimonial=content.testimonials[0] if content.testimonials else None,
     )
+
+
+def ambassador_list(*, merchant: Merchant) -> list:
+    """Ambassadors with how often they were asked this month, for the settings screen."""
+    from django.db.models import Count
+
+    from followups.endorsements import month_start
+    from followups.models import Ambassador
+
+    since = month_start(merchant=merchant, now=timezone.now())
+    return list(
+        Ambassador.objects.for_merchant(merchant)
+        .select_related("customer")
+        .annotate(
+            asked_this_month=Count("endorsements", filter=Q(endorsements__requested_at__gte=since)),
+            notes_sent=Count("endorsements", filter=Q(endorsements__status="sent")),
+        )
+        .order_by("company", "customer__first_name")
+    )

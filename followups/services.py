@@ -416,3 +416,34 @@ def call_queues_prepare_all(*, now: dt.datetime | None = None) -> int:
         except Exception:
             logger.exception("preparing the call queue of merchant %s failed", merchant.pk)
     return total
+
+
+# --- the merchant's rules ---------------------------------------------------------------
+
+CALL_SETTINGS_FIELDS = [
+    "min_order_value",
+    "first_time_customers_only",
+    "max_attempts",
+    "offer_text",
+    "high_value_threshold",
+    "ambassador_monthly_cap",
+]
+
+
+def call_settings_update(*, merchant: Merchant, data: dict, by: User | None) -> CallSettings:
+    with transaction.atomic():
+        rules, _created = CallSettings.objects.for_merchant(merchant).get_or_create(
+            merchant=merchant
+        )
+        changed = {}
+        for name in CALL_SETTINGS_FIELDS:
+            if name in data and getattr(rules, name) != data[name]:
+                setattr(rules, name, data[name])
+                changed[name] = str(data[name])
+        rules.full_clean()
+        rules.save()
+        if changed:
+            audit_record(
+                merchant=merchant, actor=by, action="call_settings.updated", details=changed
+            )
+    return rules

@@ -8,6 +8,7 @@ app_name = "followups"
 
 urlpatterns = [
     path("", views.call_queue, name="queue"),
+    path("settings/", views.call_settings, name="settings"),
     path("<int:call_id>/outcome/", views.call_outcome, name="outcome"),
     path("<int:call_id>/reassign/", views.call_reassign, name="reassign"),
     path("<int:call_id>/snooze/", views.call_snooze, name="snooze"),

@@ -15,9 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from followups import endorsements, selectors, services
+from followups.forms import AmbassadorForm, CallSettingsForm
 from followups.models import FollowUp, Outcome
 from followups.scheduling import next_business_day_start
-from postpurchase.dashboard_auth import merchant_required
+from orders.models import Customer
+from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.models import Membership
 
 # The outcome buttons in the order they are shown, with their keyboard shortcut.
@@ -103,6 +105,7 @@ def call_queue(request):
             "team": selectors.team_members(merchant=merchant),
             "today": timezone.now().astimezone(merchant.tzinfo),
             "rules": services.call_settings_for(merchant=merchant),
+            "can_edit_rules": request.membership.role in SETTINGS_ROLES,
         },
     )
 
@@ -194,6 +197,63 @@ def call_snooze(request, call_id: int):
         % {"when": until.astimezone(merchant.tzinfo).strftime("%a %d %b %H:%M")},
     )
     return redirect(_queue_url(who=who, call_id=request.POST.get("next") or None))
+
+
+# --- the merchant's call rules and ambassadors -------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@merchant_required(*SETTINGS_ROLES)
+def call_settings(request):
+    merchant = request.merchant
+    rules = services.call_settings_for(merchant=merchant)
+    settings_form = CallSettingsForm(instance=rules)
+    ambassador_form = AmbassadorForm()
+    if request.method == "POST" and request.POST.get("form") == "rules":
+        settings_form = CallSettingsForm(request.POST, instance=rules)
+        if settings_form.is_valid():
+            services.call_settings_update(
+                merchant=merchant, data=settings_form.cleaned_data, by=request.user
+            )
+            messages.success(request, _("Call rules saved."))
+            return redirect("followups:settings")
+    elif request.method == "POST" and request.POST.get("form") == "ambassador":
+        ambassador_form = AmbassadorForm(request.POST)
+        if ambassador_form.is_valid():
+            data = ambassador_form.cleaned_data
+            customer = (
+                Customer.objects.for_merchant(merchant)
+                .filter(email__iexact=data["email"], erased_at__isnull=True)
+                .order_by("id")
+                .first()
+            )
+            if customer is None:
+                ambassador_form.add_error("email", _("No customer with this email has ordered."))
+            else:
+                try:
+                    endorsements.ambassador_enroll(
+                        merchant=merchant,
+                        customer=customer,
+                        company=data["company"],
+                        company_domain=data["company_domain"],
+                        by=request.user,
+                    )
+                except ValidationError as error:
+                    ambassador_form.add_error("email", _validation_message(error))
+                else:
+                    messages.success(
+                        request, _("%(name)s is now an ambassador.") % {"name": customer}
+                    )
+                    return redirect("followups:settings")
+    return render(
+        request,
+        "followups/settings.html",
+        {
+            "settings_form": settings_form,
+            "ambassador_form": ambassador_form,
+            "ambassadors": selectors.ambassador_list(merchant=merchant),
+        },
+    )
 
 
 # --- the ambassador's pages (public, reached by signed links) ----------------------------

@@ -149,3 +149,86 @@ def test_queue_is_ordered_by_risk_then_value(client, merchant_a, alice, queue):
     assert page.index("Bo Holm") < page.index("Anna Holm")
     assert "Checked the tracking page 3 times" in page
     assert FollowUpCall.objects.for_merchant(merchant_a).count() == 3
+
+
+# --- call rules and ambassadors --------------------------------------------------------------
+
+
+def test_owner_sets_call_rules(client, merchant_a, alice):
+    client.force_login(alice)
+    response = client.post(
+        "/calls/settings/",
+        {
+            "form": "rules",
+            "min_order_value": "500",
+            "max_attempts": "2",
+            "offer_text": "Free delivery on your next order",
+            "high_value_threshold": "8000",
+            "ambassador_monthly_cap": "1",
+        },
+    )
+    assert response.status_code == 302
+    rules = CallSettings.objects.for_merchant(merchant_a).get()
+    assert (rules.max_attempts, rules.ambassador_monthly_cap) == (2, 1)
+    assert rules.offer_text == "Free delivery on your next order"
+
+
+def test_call_rules_refuse_nonsense_with_a_message(client, merchant_a, alice):
+    client.force_login(alice)
+    response = client.post(
+        "/calls/settings/",
+        {
+            "form": "rules",
+            "max_attempts": "0",
+            "high_value_threshold": "1",
+            "ambassador_monthly_cap": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "Between 1 and 10 attempts." in response.content.decode()
+    assert not CallSettings.objects.for_merchant(merchant_a).exists()
+
+
+def test_account_manager_cannot_change_call_rules(client, anders):
+    client.force_login(anders)
+    assert client.get("/calls/settings/").status_code == 403
+
+
+def test_owner_marks_a_customer_as_ambassador_with_consent(client, merchant_a, alice, anders):
+    from followups.models import Ambassador
+
+    place_order(merchant_a, "1", first_name="Maria", email="maria@studio-k.dk")
+    client.force_login(alice)
+    without_consent = client.post(
+        "/calls/settings/", {"form": "ambassador", "email": "maria@studio-k.dk"}
+    )
+    assert without_consent.status_code == 200
+    assert not Ambassador.objects.for_merchant(merchant_a).exists()
+    client.post(
+        "/calls/settings/",
+        {
+            "form": "ambassador",
+            "email": "MARIA@studio-k.dk",
+            "company": "Studio K",
+            "consent": "on",
+        },
+    )
+    maria = Ambassador.objects.for_merchant(merchant_a).get()
+    assert (maria.company, maria.company_domain, maria.consent) == ("Studio K", "studio-k.dk", True)
+    assert "Studio K" in client.get("/calls/settings/").content.decode()
+
+
+def test_ambassador_list_is_per_merchant(client, merchant_a, bob, alice):
+    place_order(merchant_a, "1", first_name="Maria", email="maria@studio-k.dk")
+    client.force_login(alice)
+    client.post(
+        "/calls/settings/",
+        {"form": "ambassador", "email": "maria@studio-k.dk", "consent": "on"},
+    )
+    client.force_login(bob)
+    assert "maria@studio-k.dk" not in client.get("/calls/settings/").content.decode()
+    # Bob cannot enrol A's customer: to B, that customer does not exist.
+    response = client.post(
+        "/calls/settings/", {"form": "ambassador", "email": "maria@studio-k.dk", "consent": "on"}
+    )
+    assert "No customer with this email has ordered." in response.content.decode()

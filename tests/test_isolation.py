@@ -173,6 +173,21 @@ COVERED: dict[str, list[Probe]] = {
         Probe(auth="dashboard", expect="no-leak"),
         Probe(auth="dashboard", expect="no-leak", query={"who": "all"}),
     ],
+    "followups:settings": [
+        Probe(auth="dashboard", expect="no-leak"),
+        # Enrolling A's customer as B's ambassador: to B that customer does not exist.
+        Probe(
+            method="POST",
+            auth="dashboard",
+            expect="no-leak",
+            body=lambda w: {
+                "form": "ambassador",
+                "email": "anna.secret@nordic.example",
+                "consent": "on",
+            },
+            check=lambda w, r: "No customer with this email" in r.content.decode(),
+        ),
+    ],
     "followups:outcome": [
         Probe(
             auth="dashboard",
