@@ -1,10 +1,12 @@
 """Forms of the call settings screen: the merchant's call rules and their ambassadors."""
 
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 
 from followups.models import CallSettings
 from followups.services import CALL_SETTINGS_FIELDS
+from orders.validators import normalize_phone
 
 
 class CallSettingsForm(forms.ModelForm):
@@ -12,6 +14,15 @@ class CallSettingsForm(forms.ModelForm):
         model = CallSettings
         fields = CALL_SETTINGS_FIELDS
         widgets = {"offer_text": forms.TextInput(attrs={"size": 60})}
+
+    def clean_caller_id(self):
+        value = self.cleaned_data["caller_id"].strip()
+        if not value:
+            return ""
+        try:
+            return normalize_phone(value)
+        except DjangoValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
 
     def clean_max_attempts(self):
         value = self.cleaned_data["max_attempts"]

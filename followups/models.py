@@ -1,5 +1,6 @@
 """Follow-up calls, their attempts, the merchant's call rules, ambassadors and endorsements."""
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -35,6 +36,12 @@ class CallSettings(TenantModel):
     )
     ambassador_monthly_cap = models.PositiveSmallIntegerField(
         _("endorsement requests per ambassador per month"), default=2
+    )
+    caller_id = models.CharField(
+        _("your Twilio number for click-to-call"),
+        max_length=20,
+        blank=True,
+        help_text=_("Buyers see this number. Leave empty to dial from your own phone."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -197,3 +204,45 @@ class Endorsement(TenantModel):
 
     def __str__(self):
         return f"endorsement of order {self.order_id} by ambassador {self.ambassador_id}"
+
+
+def new_dial_code() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class CallDial(TenantModel):
+    """One click-to-call through Twilio: rings the account manager, then the buyer.
+
+    Twilio reports back to a URL carrying `code`; what it says (answered or not,
+    how long) prefills the outcome on the queue entry.
+    """
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.CASCADE, related_name="dials")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    code = models.CharField(max_length=32, unique=True, default=new_dial_code)
+    twilio_sid = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, default="initiated")  # the manager's leg
+    buyer_status = models.CharField(max_length=20, blank=True)  # Twilio's DialCallStatus
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"dial {self.code} for call {self.call_id}: {self.status}/{self.buyer_status}"
+
+    @property
+    def suggested_outcome(self) -> str:
+        """What Twilio's report suggests the manager records ("" when it cannot tell)."""
+        if self.buyer_status == "completed" and (self.duration_seconds or 0) > 0:
+            return ""  # they talked: happy or concerned is the manager's call
+        if self.buyer_status in ("no-answer", "busy"):
+            return Outcome.NO_ANSWER
+        if self.buyer_status == "failed":
+            return Outcome.WRONG_NUMBER
+        return ""

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from followups import risk
 from followups.endorsements import ambassador_match
-from followups.models import CallAttempt, Endorsement, FollowUpCall
+from followups.models import CallAttempt, CallDial, Endorsement, FollowUpCall
 from followups.services import call_settings_for, end_of_local_day
 from notifications.models import Touchpoint
 from orders.content import order_content
@@ -118,6 +118,7 @@ class CallDetail:
     talking_points: list[str] = field(default_factory=list)
     endorsement: Endorsement | None = None
     testimonial: object | None = None
+    last_dial: object | None = None  # the latest click-to-call and what Twilio reported
 
 
 def _delivery_facts(shipments: list[Shipment], today: dt.date) -> list[str]:
@@ -214,6 +215,7 @@ def call_detail(*, merchant: Merchant, entry: QueueEntry, now: dt.datetime | Non
         talking_points=points,
         endorsement=endorsement,
         testimonial=content.testimonials[0] if content.testimonials else None,
+        last_dial=CallDial.objects.for_merchant(merchant).filter(call=entry.call).first(),
     )
 
 

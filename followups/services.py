@@ -427,6 +427,7 @@ CALL_SETTINGS_FIELDS = [
     "offer_text",
     "high_value_threshold",
     "ambassador_monthly_cap",
+    "caller_id",
 ]
 
 

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from followups import endorsements, selectors, services
+from followups import dialing, endorsements, selectors, services
 from followups.forms import AmbassadorForm, CallSettingsForm
 from followups.models import FollowUp, Outcome
 from followups.scheduling import next_business_day_start
+from notifications.webhooks import twilio_signature_valid
 from orders.models import Customer
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.models import Membership
@@ -106,6 +107,7 @@ def call_queue(request):
             "today": timezone.now().astimezone(merchant.tzinfo),
             "rules": services.call_settings_for(merchant=merchant),
             "can_edit_rules": request.membership.role in SETTINGS_ROLES,
+            "can_dial": dialing.dialing_available(merchant=merchant, user=request.user),
         },
     )
 
@@ -197,6 +199,36 @@ def call_snooze(request, call_id: int):
         % {"when": until.astimezone(merchant.tzinfo).strftime("%a %d %b %H:%M")},
     )
     return redirect(_queue_url(who=who, call_id=request.POST.get("next") or None))
+
+
+@require_POST
+@merchant_required()
+def call_dial(request, call_id: int):
+    merchant = request.merchant
+    call = services.get_call(merchant=merchant, call_id=call_id)
+    who = _who(request)
+    try:
+        dialing.call_dial(merchant=merchant, call=call, by=request.user)
+    except ValidationError as error:
+        messages.error(request, _validation_message(error))
+    else:
+        messages.success(
+            request, _("Your phone rings now; answer it and Twilio connects the buyer.")
+        )
+    return redirect(_queue_url(who=who, call_id=call_id))
+
+
+# Twilio signs its callbacks (checked below); it sends no CSRF token.
+@csrf_exempt
+@require_POST
+def twilio_status(request, code: str):
+    if not twilio_signature_valid(request):
+        return HttpResponseForbidden("bad signature")
+    dial = dialing.call_dial_record_status(code=code, data=request.POST.dict())
+    if dial is None:
+        raise Http404
+    # The <Dial action> callback expects TwiML back: an empty response ends the call.
+    return HttpResponse("<Response/>", content_type="text/xml")
 
 
 # --- the merchant's call rules and ambassadors -------------------------------------------

@@ -62,6 +62,7 @@ PUBLIC_PREFIXES = {
 }
 PUBLIC = {
     "followups:endorse": "ambassador's page, authorised by a signed single-purpose token",
+    "followups:twilio-status": "Twilio's click-to-call report: X-Twilio-Signature checked first",
     "followups:ambassador-opt-out": "ambassador's opt-out, authorised by a signed token",
     "notifications:unsubscribe": "buyer's one-click opt-out, authorised by a signed token",
     "healthz": "liveness probe, returns 'ok' and nothing else",
@@ -172,6 +173,9 @@ COVERED: dict[str, list[Probe]] = {
     "followups:queue": [
         Probe(auth="dashboard", expect="no-leak"),
         Probe(auth="dashboard", expect="no-leak", query={"who": "all"}),
+    ],
+    "followups:dial": [
+        Probe(method="POST", auth="dashboard", kwargs=lambda w: {"call_id": _call_a(w).pk}),
     ],
     "followups:settings": [
         Probe(auth="dashboard", expect="no-leak"),

@@ -14,8 +14,11 @@
   }
   if (helpToggle) helpToggle.addEventListener("click", toggleHelp);
 
+  // Twilio's report suggested an outcome: put the focus on it, Enter records it.
+  var suggested = queue.querySelector(".cq-btn.is-suggested");
   var heading = document.getElementById("cq-buyer");
-  if (heading && !location.hash) heading.focus({ preventScroll: true });
+  if (suggested) suggested.focus({ preventScroll: true });
+  else if (heading && !location.hash) heading.focus({ preventScroll: true });
 
   function typing(target) {
     var tag = target && target.tagName;
