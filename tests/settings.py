@@ -3,7 +3,8 @@
 from postpurchase.settings import *  # noqa: F403
 
 SMS_BACKEND = "notifications.sms.backends.locmem.SmsBackend"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Real-process tests point their worker at a fake ESP on 127.0.0.1 (TEST_EMAIL_BACKEND).
+EMAIL_BACKEND = env_str("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
