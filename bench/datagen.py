@@ -25,29 +25,58 @@ def _reserve_ids(model, count: int) -> int:
     return start
 
 
-def _insert(model, count: int, expressions: dict[str, str], params: dict | None = None) -> None:
-    """INSERT `count` rows of `model`; `expressions` are SQL over g = 0..count-1."""
-    columns, values, args = [], [], []
+def default_columns(model, given) -> dict:
+    """Database-ready model defaults for the required columns not in `given`.
+
+    Keeps raw inserts working when someone adds a column with a default to a model.
+    """
+    out = {}
     for field in model._meta.concrete_fields:
-        column = field.column
-        if column in expressions:
-            columns.append(column)
-            values.append(expressions[column].replace("%", "%%"))  # params come later
-            continue
-        if field.null or field.primary_key:
+        if field.column in given or field.null or field.primary_key:
             continue
         if not field.has_default() and not field.blank:
-            raise RuntimeError(f"bench datagen: no value for {model.__name__}.{column}")
-        default = field.get_default()
-        columns.append(column)
-        values.append("%s")
-        args.append(field.get_db_prep_save(default, connection))
-    sql = (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(values)} FROM generate_series(0, %s) AS g"
-    )
+            raise RuntimeError(f"bench: no value for {model.__name__}.{field.column}")
+        out[field.column] = field.get_db_prep_save(field.get_default(), connection)
+    return out
+
+
+def _insert(model, count: int, expressions: dict[str, str], *, source: str = "", params=()) -> int:
+    """INSERT rows of `model`; `expressions` are SQL over g = 0..count-1, or over `source`."""
+    defaults = default_columns(model, expressions)
+    columns = [*expressions, *defaults]
+    # Literal % in the expressions must survive psycopg2's parameter formatting.
+    values = [e.replace("%", "%%") for e in expressions.values()] + ["%s"] * len(defaults)
+    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+    if source:
+        sql += source
+        args = [*defaults.values(), *params]
+    else:
+        sql += "FROM generate_series(0, %s) AS g"
+        args = [*defaults.values(), count - 1]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*args, count - 1])
+        cursor.execute(sql, args)
+        return cursor.rowcount
+
+
+def insert_rows(cursor, model, rows: list[dict], *, returning: bool = False, page: int = 1000):
+    """execute_values of `rows` (dicts of column: value) plus the model's defaults."""
+    from psycopg2.extras import execute_values
+
+    given = list(rows[0])
+    defaults = default_columns(model, given)
+    columns = [*given, *defaults]
+    table = model._meta.db_table
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s"  # noqa: S608 - model names
+    if returning:
+        sql += " RETURNING id"
+    tail = tuple(defaults.values())
+    return execute_values(
+        cursor,
+        sql,
+        [tuple(row[c] for c in given) + tail for row in rows],
+        page_size=page,
+        fetch=returning,
+    )
 
 
 def generate_orders(

@@ -556,7 +556,8 @@ class Bench:
             import traceback
 
             traceback.print_exc()
-            self.results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            first_line = (str(exc).splitlines() or [""])[0][:120]
+            self.results[name] = {"error": f"{type(exc).__name__}: {first_line}"}
         self.results[name]["seconds"] = round(time.monotonic() - started, 1)
         log(f"{name} done in {self.results[name]['seconds']} s")
 
@@ -716,25 +717,34 @@ class Bench:
         from django.conf import settings
         from django.db import connection
 
+        from bench import datagen
         from bench.tasks import COUNTER_KEY
+        from notifications.models import Touchpoint
         from postpurchase.celery import app
 
         count = CONF["dispatch_count"]
         self.purge_queue()
         self.cancel_due_sends()
         # `count` congratulation emails due now, on orders of real customers.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO notifications_touchpoint (merchant_id, order_id, kind, channel, "
-                "cause, status, due_at, attempts, provider_message_id, callback_code, error, "
-                "payload, created_at, updated_at) "
-                "SELECT merchant_id, id, 'congratulation', 'email', 'bench-dispatch', "
-                "'scheduled', now() - interval '1 second', 0, '', md5(random()::text || id), "
-                "'', '{}'::jsonb, now(), now() FROM orders_order WHERE merchant_id = %s "
-                "ORDER BY id DESC LIMIT %s",
-                [self.merchant.pk, count],
-            )
-            count = cursor.rowcount
+        count = datagen._insert(
+            Touchpoint,
+            count,
+            {
+                "merchant_id": "o.merchant_id",
+                "order_id": "o.id",
+                "kind": "'congratulation'",
+                "channel": "'email'",
+                "cause": "'bench-dispatch'",
+                "status": "'scheduled'",
+                "due_at": "now() - interval '1 second'",
+                "callback_code": "md5(random()::text || o.id)",
+                "created_at": "now()",
+                "updated_at": "now()",
+            },
+            source="FROM (SELECT id, merchant_id FROM orders_order WHERE merchant_id = %s "
+            "ORDER BY id DESC LIMIT %s) AS o",
+            params=[self.merchant.pk, count],
+        )
         requests.get(f"{self.provider_url}/_reset", timeout=5)
         self.start_worker()
         task = settings.CELERY_BEAT_SCHEDULE["dispatch-touchpoints"]["task"]
@@ -832,7 +842,8 @@ class Bench:
             sent = time.time()
             response = session().post(
                 f"{self.base_url}/api/v1/shipments/{shipment_of[phone]}/events/",
-                json={"status": "in_transit", "occurred_at": datetime.now(UTC).isoformat()},
+                # out_for_delivery: the status that texts the buyer by default.
+                json={"status": "out_for_delivery", "occurred_at": datetime.now(UTC).isoformat()},
                 timeout=60,
             )
             if response.status_code == 201:
@@ -1020,114 +1031,88 @@ class Bench:
 
 def raw_insert(conn, merchant_id: int, payloads: list[dict]) -> None:
     """The floor for ingestion: the same rows written with execute_values, one transaction."""
-    from psycopg2.extras import Json, execute_values
+    from bench.datagen import insert_rows
+    from notifications.models import Touchpoint
+    from orders.models import Customer, LineItem, Order
 
     now = datetime.now(UTC)
     with conn, conn.cursor() as cur:
-        customers = execute_values(
+        customers = insert_rows(
             cur,
-            "INSERT INTO orders_customer (merchant_id, email, phone, first_name, last_name, "
-            "locale, timezone, external_id, consent_email, consent_sms, consent_call, "
-            "created_at, updated_at) VALUES %s RETURNING id",
+            Customer,
             [
-                (
-                    merchant_id,
-                    p["customer"]["email"],
-                    p["customer"]["phone"],
-                    p["customer"]["first_name"],
-                    p["customer"]["last_name"],
-                    p["locale"],
-                    "",
-                    "",
-                    True,
-                    True,
-                    True,
-                    now,
-                    now,
-                )
+                {
+                    "merchant_id": merchant_id,
+                    "email": p["customer"]["email"],
+                    "phone": p["customer"]["phone"],
+                    "first_name": p["customer"]["first_name"],
+                    "last_name": p["customer"]["last_name"],
+                    "locale": p["locale"],
+                    "consent_email": True,
+                    "consent_sms": True,
+                    "consent_call": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for p in payloads
             ],
-            page_size=1000,
-            fetch=True,
+            returning=True,
         )
-        orders = execute_values(
+        orders = insert_rows(
             cur,
-            "INSERT INTO orders_order (merchant_id, customer_id, external_id, number, placed_at, "
-            "currency, total, locale, shipping_line1, shipping_line2, shipping_city, "
-            "shipping_postal_code, shipping_region, shipping_country, tracking_token, "
-            "referred_by, created_at, updated_at) VALUES %s RETURNING id",
+            Order,
             [
-                (
-                    merchant_id,
-                    customer[0],
-                    p["external_id"],
-                    p["number"],
-                    p["placed_at"],
-                    p["currency"],
-                    p["total"],
-                    p["locale"],
-                    p["shipping_address"]["line1"],
-                    "",
-                    p["shipping_address"]["city"],
-                    p["shipping_address"]["postal_code"],
-                    "",
-                    p["shipping_address"]["country"],
-                    uuid.uuid4().hex,
-                    "",
-                    now,
-                    now,
-                )
+                {
+                    "merchant_id": merchant_id,
+                    "customer_id": customer[0],
+                    "external_id": p["external_id"],
+                    "number": p["number"],
+                    "placed_at": p["placed_at"],
+                    "currency": p["currency"],
+                    "total": p["total"],
+                    "locale": p["locale"],
+                    "shipping_line1": p["shipping_address"]["line1"],
+                    "shipping_city": p["shipping_address"]["city"],
+                    "shipping_postal_code": p["shipping_address"]["postal_code"],
+                    "shipping_country": p["shipping_address"]["country"],
+                    "tracking_token": uuid.uuid4().hex,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for p, customer in zip(payloads, customers, strict=True)
             ],
-            page_size=1000,
-            fetch=True,
+            returning=True,
         )
-        execute_values(
+        insert_rows(
             cur,
-            "INSERT INTO orders_lineitem (order_id, sku, name, quantity, unit_price, image_url, "
-            "product_url, position) VALUES %s",
+            LineItem,
             [
-                (
-                    order[0],
-                    item["sku"],
-                    item["name"],
-                    item["quantity"],
-                    item["unit_price"],
-                    item["image_url"],
-                    item["product_url"],
-                    position,
-                )
+                {"order_id": order[0], "position": position, **item}
                 for p, order in zip(payloads, orders, strict=True)
                 for position, item in enumerate(p["items"])
             ],
-            page_size=3000,
+            page=3000,
         )
-        execute_values(
+        insert_rows(
             cur,
-            "INSERT INTO notifications_touchpoint (merchant_id, order_id, kind, channel, cause, "
-            "status, due_at, attempts, provider_message_id, callback_code, error, payload, "
-            "created_at, updated_at) VALUES %s",
+            Touchpoint,
             [
-                (
-                    merchant_id,
-                    order[0],
-                    kind,
-                    channel,
-                    "order",
-                    "cancelled",  # never sent: the raw floor only measures the writes
-                    now,
-                    0,
-                    "",
-                    uuid.uuid4().hex,
-                    "",
-                    Json({}),
-                    now,
-                    now,
-                )
+                {
+                    "merchant_id": merchant_id,
+                    "order_id": order[0],
+                    "kind": kind,
+                    "channel": channel,
+                    "cause": "order",
+                    "status": "cancelled",  # never sent: the raw floor only measures writes
+                    "due_at": now,
+                    "callback_code": uuid.uuid4().hex,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for order in orders
                 for kind, channel in (("congratulation", "email"), ("followup_call", "call"))
             ],
-            page_size=2000,
+            page=2000,
         )
 
 

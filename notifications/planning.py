@@ -74,7 +74,11 @@ def touchpoints_plan_for_new_orders(*, orders: list[Order]) -> list[Touchpoint]:
     # New orders have no touchpoints yet, so no conflict can occur and pks come back.
     created = Touchpoint.objects.for_merchant(merchant).bulk_create(planned)
     touchpoint_record_planned(created)
-    followups_plan_for_new_order(order=order, touchpoints=created)
+    by_order: dict[int, list[Touchpoint]] = {}
+    for touchpoint in created:
+        by_order.setdefault(touchpoint.order_id, []).append(touchpoint)
+    for order in orders:
+        followups_plan_for_new_order(order=order, touchpoints=by_order.get(order.pk, []))
     _send_due_after_commit(created)
     return created
 
