@@ -26,6 +26,8 @@ def _table(rows: list[tuple[str, dict]]) -> list[str]:
     columns: list[str] = []
     for _, figures in rows:
         columns.extend(c for c in figures if c not in columns)
+    # Free-text notes read best as the last column.
+    columns.sort(key=lambda c: c == "notes")
     header = ["check", *columns]
     body = [[check, *(str(figures.get(c, "")) for c in columns)] for check, figures in rows]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
