@@ -16,7 +16,7 @@ from notifications.dispatch import touchpoints_dispatch_due
 from notifications.models import Touchpoint
 from postpurchase.celery import app
 from tests.fake_providers import fake_postmark, worker_env
-from tests.notification_helpers import place_order
+from tests.notification_helpers import place_order, scan, ship, updates
 from tests.processes import ROOT, celery_beat, celery_worker, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -51,8 +51,9 @@ def test_congratulations_leave_within_seconds_in_the_buyers_language(api_a, merc
 
 
 def test_a_provider_outage_is_retried_by_beat_until_it_recovers_and_nothing_is_lost(
-    api_a, merchant_a, tmp_path
+    api_a, merchant_a, tmp_path, settings
 ):
+    settings.SHIPMENT_UPDATE_COALESCE_SECONDS = 2  # planned in this process
     with fake_postmark() as esp:
         esp.fail_next = [500, 500, 503, 500, 500, 500]  # every order's first tries
         env = worker_env(esp, TOUCHPOINT_TICK_SECONDS="0.5")
@@ -66,9 +67,20 @@ def test_a_provider_outage_is_retried_by_beat_until_it_recovers_and_nothing_is_l
                 return all(_congratulation(merchant_a, order).status == "sent" for order in orders)
 
             wait_for(all_sent, timeout=30, interval=0.2)
+
+            # Then a carrier event: its email waits out the coalescing window and is
+            # handed over by beat's few-second tick, well inside the 10 s target.
+            shipment = ship(api_a, orders[0]["id"])
+            started = time.monotonic()
+            scan(api_a, shipment, "delivered", "2026-11-23T08:00:00Z")
+            update = updates(merchant_a).get(channel="email")
+            wait_for(lambda: esp.accepted.get(update.callback_code), timeout=15, interval=0.05)
+            shipment_latency = time.monotonic() - started
+    assert 2 <= shipment_latency < 10, shipment_latency
+    print("shipment update hand-over latency (s):", round(shipment_latency, 3))
     codes = [_congratulation(merchant_a, order).callback_code for order in orders]
     assert all(len(esp.accepted[code]) == 1 for code in codes)  # each accepted exactly once
-    assert len(esp.requests) == 4 + 6  # and the six failures were retried
+    assert len(esp.requests) == 4 + 6 + 1  # the six failures were retried; then the update
     retried = Touchpoint.objects.for_merchant(merchant_a).filter(
         kind="congratulation", attempts__gt=1
     )
