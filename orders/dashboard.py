@@ -155,7 +155,13 @@ def order_timeline(*, merchant, order) -> list[dict]:
                 "detail": "",
             }
         )
-    for touchpoint in Touchpoint.objects.for_merchant(merchant).filter(order=order):
+    # Calls appear through their own rows (attempts, outcomes) below.
+    touchpoints = (
+        Touchpoint.objects.for_merchant(merchant)
+        .filter(order=order)
+        .exclude(kind=Touchpoint.Kind.FOLLOWUP_CALL)
+    )
+    for touchpoint in touchpoints:
         entries.append(
             {
                 "at": touchpoint.sent_at or touchpoint.due_at,
@@ -224,8 +230,51 @@ def _problem_statuses():
 
 
 def _call_entries(*, merchant, order) -> list[dict]:
-    """Follow-up calls and their outcomes, from the calls app when it provides them."""
-    return []
+    """Follow-up calls and every recorded attempt with its outcome."""
+    from followups.models import CallAttempt, FollowUpCall
+
+    entries = []
+    calls = (
+        FollowUpCall.objects.for_merchant(merchant).filter(order=order).select_related("assignee")
+    )
+    for call in calls:
+        if call.is_open or call.status == FollowUpCall.Status.SKIPPED:
+            entries.append(
+                {
+                    "at": call.due_at,
+                    "type": "call",
+                    "title": _("Follow-up call %(status)s")
+                    % {"status": call.get_status_display().lower()},
+                    "status": call.status,
+                    "detail": " · ".join(
+                        x
+                        for x in (
+                            str(call.assignee) if call.assignee else "",
+                            call.skip_reason,
+                        )
+                        if x
+                    ),
+                }
+            )
+    attempts = (
+        CallAttempt.objects.for_merchant(merchant)
+        .filter(call__order=order)
+        .select_related("by")
+        .order_by("created_at")
+    )
+    for attempt in attempts:
+        entries.append(
+            {
+                "at": attempt.created_at,
+                "type": "problem" if attempt.outcome == "reached_concerned" else "call",
+                "title": _("Call by %(who)s: %(outcome)s")
+                % {"who": attempt.by or _("someone"), "outcome": attempt.get_outcome_display()},
+                "detail": " · ".join(
+                    x for x in (attempt.get_follow_up_display(), attempt.note) if x
+                ),
+            }
+        )
+    return entries
 
 
 @merchant_required()

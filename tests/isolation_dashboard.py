@@ -4,9 +4,11 @@ Bob (merchant B) is signed in; every page either 404s for A's objects or shows
 only B's data. Objects of A are made on demand with A's secret markers in them.
 """
 
+from notifications.models import MessageTemplate
 from orders.models import Benefit, Product, Testimonial
 from postpurchase.models import Membership
 from postpurchase.services import api_key_create
+from tracking.models import CrossSellRule
 
 DASHBOARD_PUBLIC = {
     "login": "the sign-in form; shows nothing of any merchant",
@@ -36,8 +38,10 @@ LIST_PAGES = [
     "dashboard:testimonials",
     "dashboard:testimonial_add",
     "dashboard:message_templates",
+    "dashboard:message_template_add",
     "dashboard:notification_settings",
     "dashboard:crosssell_rules",
+    "dashboard:crosssell_rule_add",
 ]
 
 
@@ -54,6 +58,22 @@ def _a_benefit(w):
 def _a_testimonial(w):
     return Testimonial.objects.create(
         merchant=w.merchant_a, author_name="Holmgaard-Secret", quote="x", locale="da"
+    )
+
+
+def _a_template(w):
+    return MessageTemplate.objects.create(
+        merchant=w.merchant_a,
+        kind="congratulation",
+        channel="sms",
+        locale="da",
+        body="Holmgaard-Secret",
+    )
+
+
+def _a_rule(w):
+    return CrossSellRule.objects.create(
+        merchant=w.merchant_a, product=_a_product(w), trigger_sku="SOFA-SECRET-A"
     )
 
 
@@ -93,7 +113,19 @@ def dashboard_probes(Probe) -> dict:
     probes["dashboard:order_resend"] = [
         Probe(method="POST", body=lambda w: {"message": "congratulation:email"}, **order)
     ]
+    probes["dashboard:message_templates"] = [
+        Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_template))
+    ]
+    probes["dashboard:crosssell_rules"] = [
+        Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_rule))
+    ]
+    for name in ("message_template_test", "message_template_delete"):
+        probes[f"dashboard:{name}"] = [
+            Probe(auth="dashboard", method="POST", kwargs=lambda w: {"pk": _a_template(w).pk})
+        ]
     for name, make in (
+        ("message_template", _a_template),
+        ("crosssell_rule", _a_rule),
         ("product", _a_product),
         ("benefit", _a_benefit),
         ("testimonial", _a_testimonial),

@@ -4,12 +4,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from notifications.models import MessageTemplate
 from orders.models import Benefit, Product
 from orders.models import Testimonial as ShopTestimonial
 from postpurchase.dashboard.models import OrderNote
 from postpurchase.models import ApiKey, Membership
 from postpurchase.services import api_key_create
 from tests.dashboard_world import place_order, ship
+from tracking.models import CrossSellRule
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +36,10 @@ SETTINGS_PAGES = [
     "dashboard:testimonials",
     "dashboard:testimonial_add",
     "dashboard:message_templates",
+    "dashboard:message_template_add",
     "dashboard:notification_settings",
     "dashboard:crosssell_rules",
+    "dashboard:crosssell_rule_add",
 ]
 
 
@@ -55,6 +59,10 @@ def a_world(merchant_a, alice, anders, bob):
         merchant=merchant_a, author_name="Mette", quote="Elsker den", locale="da"
     )
     key, _raw = api_key_create(merchant=merchant_a, name="Shopify")
+    template = MessageTemplate.objects.create(
+        merchant=merchant_a, kind="congratulation", channel="sms", locale="da", body="Tak!"
+    )
+    rule = CrossSellRule.objects.create(merchant=merchant_a, product=product, trigger_sku="SOFA-1")
     note = OrderNote.objects.create(merchant=merchant_a, order=order, author=alice, text="Ringet")
     anders_membership = Membership.objects.for_merchant(merchant_a).get(user=anders)
     return {
@@ -65,6 +73,8 @@ def a_world(merchant_a, alice, anders, bob):
         "key": key,
         "note": note,
         "membership": anders_membership,
+        "template": template,
+        "rule": rule,
     }
 
 
@@ -103,6 +113,12 @@ OBJECT_URLS = [
     ("dashboard:testimonial_edit", "pk", "testimonial", "GET"),
     ("dashboard:testimonial_delete", "pk", "testimonial", "POST"),
     ("dashboard:api_key_revoke", "key_id", "key", "POST"),
+    ("dashboard:message_template_edit", "pk", "template", "GET"),
+    ("dashboard:message_template_edit", "pk", "template", "POST"),
+    ("dashboard:message_template_test", "pk", "template", "POST"),
+    ("dashboard:message_template_delete", "pk", "template", "POST"),
+    ("dashboard:crosssell_rule_edit", "pk", "rule", "GET"),
+    ("dashboard:crosssell_rule_delete", "pk", "rule", "POST"),
     ("dashboard:team_deactivate", "membership_id", "membership", "POST"),
 ]
 

@@ -249,3 +249,88 @@ def test_account_manager_opens_order_timeline_and_adds_note(page, live_server, s
     page.click("text=Add note")
     page.locator("[data-entry-type=note]").wait_for()
     shot(page, "14-order-timeline")
+
+
+def test_owner_edits_danish_sms_template_and_sends_test(page, live_server, shop, merchant_a):
+    from notifications import sms
+    from notifications.models import MessageTemplate
+
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.click("nav >> text=Message templates")
+    shot(page, "15-templates-list")
+    page.click("a:has-text('SMS · DA') >> nth=0")  # congratulation SMS in Danish
+    body = page.locator("#id_body")
+    assert "{{ tracking_url }}" in body.input_value()  # starts from the standard wording
+    body.fill("Hej {{ customer_first_name }}! Tak for din ordre {{ unknown_thing }}")
+    page.click("text=Save template")
+    assert page.locator(".errorlist").first.is_visible()  # unknown variable refused
+    shot(page, "16-template-invalid")
+    body.fill(
+        "Hej {{ customer_first_name }}! Tak for din ordre {{ order_number }} hos {{ shop_name }}. "
+        "Følg den her: {{ tracking_url }}"
+    )
+    page.click("text=Save template")
+    page.locator(".alert-success").wait_for()
+    template = MessageTemplate.objects.for_merchant(merchant_a).get(channel="sms", locale="da")
+    assert template.kind == "congratulation" and "Følg den her" in template.body
+    page.fill("#id_phone", "+4520304050")
+    page.click("[data-send-test]")
+    page.locator(".alert-success:has-text('Test sent')").wait_for()
+    assert len(sms.outbox) == 1
+    sent = sms.outbox[0]
+    assert sent.to == "+4520304050"
+    assert sent.body.startswith("[TEST] Hej Anna! Tak for din ordre #1042 hos Nordic Living.")
+    shot(page, "17-template-test-sent")
+
+
+def test_owner_adds_cross_sell_rule(page, live_server, shop, merchant_a):
+    from tracking.models import CrossSellRule
+
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.click("nav >> text=Cross-sell rules")
+    page.click("text=Add rule")
+    page.select_option("#id_product", label="Wool plaid")
+    page.fill("#id_trigger_sku", "SOFA-1")
+    page.click("text=Save")
+    page.locator(".alert-success").wait_for()
+    rule = CrossSellRule.objects.for_merchant(merchant_a).get()
+    assert rule.product.sku == "PLAID-1" and rule.trigger_sku == "SOFA-1"
+    assert page.locator("td:has-text('Wool plaid')").is_visible()
+    shot(page, "18-cross-sell-rules")
+
+
+def test_owner_reads_metrics_drawn_from_real_data(page, live_server, shop, merchant_a):
+    from tracking.models import Rating, TrackingVisit
+
+    anna = shop["anna"]
+    for _ in range(3):
+        TrackingVisit.objects.create(merchant=merchant_a, order=anna, client_hash="x")
+    Rating.objects.create(merchant=merchant_a, order=anna, score=5)
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.click("nav >> text=Metrics")
+    page.select_option("select[name=days]", "90")
+    page.wait_for_url("**/metrics/?days=90")
+    assert page.locator("svg[data-chart]").count() >= 7
+    # Two orders in the period, drawn as a line and counted in the card.
+    assert page.locator("[data-metric='Orders placed'] .stat-value").inner_text() == "2"
+    assert page.locator("svg[data-chart=orders] path[data-series=current]").count() == 1
+    assert (
+        page.locator("svg[data-chart=ratings] g[data-bar='★★★★★']").get_attribute("data-value")
+        == "1"
+    )
+    # Anna's three visits make her order one at risk now.
+    assert page.locator("[data-at-risk]").inner_text() == "1"
+    shot(page, "19-metrics")
+    with page.expect_download() as download:
+        page.click("text=Export CSV")
+    assert download.value.suggested_filename.startswith("metrics-")
+
+
+def test_phone_width_order_page(browser, live_server, shop):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, live_server, "anders@nordic.example", "anders-password-1")
+    page.goto(f"{live_server.url}/dashboard/orders/{shop['anna'].pk}/")
+    page.locator("[data-timeline]").wait_for()
+    shot(page, "20-order-phone")
+    context.close()

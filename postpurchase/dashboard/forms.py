@@ -332,3 +332,64 @@ class PeriodForm(forms.Form):
 
 
 LOCALE_CHOICES = LOCALES
+
+
+class CallRulesForm(forms.ModelForm):
+    """Which orders get a follow-up call and how hard to try (the calls app's rules)."""
+
+    class Meta:
+        from followups.models import CallSettings
+
+        model = CallSettings
+        fields = [
+            "min_order_value",
+            "first_time_customers_only",
+            "max_attempts",
+            "high_value_threshold",
+            "offer_text",
+            "ambassador_monthly_cap",
+        ]
+        labels = {
+            "min_order_value": _("Call about orders from"),
+            "first_time_customers_only": _("Only first-time customers"),
+            "max_attempts": _("Attempts before giving up"),
+            "high_value_threshold": _("High order value (a risk signal)"),
+            "offer_text": _("Offer to mention on the call"),
+            "ambassador_monthly_cap": _("Endorsement requests per ambassador a month"),
+        }
+
+    def clean_max_attempts(self):
+        value = self.cleaned_data["max_attempts"]
+        if not 1 <= value <= 10:
+            raise ValidationError(_("Choose between 1 and 10 attempts."))
+        return value
+
+
+class TrackingPageForm(forms.ModelForm):
+    class Meta:
+        from tracking.models import TrackingSettings
+
+        model = TrackingSettings
+        fields = ["crosssell_slots", "attribution_days", "show_testimonials"]
+        labels = {
+            "crosssell_slots": _("Cross-sell suggestions on the page"),
+            "attribution_days": _("Count a purchase as cross-sell within (days)"),
+            "show_testimonials": _("Show testimonials"),
+        }
+
+
+class IntegrationForm(forms.Form):
+    platform = forms.ChoiceField(label=_("Platform"))
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        min_length=8,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("From the shop's webhook settings. Stored encrypted; never shown again."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from orders.integrations.models import Platform
+
+        self.fields["platform"].choices = Platform.choices

@@ -12,10 +12,12 @@ from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from followups.models import FollowUpCall, Outcome
 from notifications.models import Touchpoint
 from orders.models import Order, Shipment, ShipmentStatus
 from postpurchase.models import Merchant
 from tracking.models import Rating, TrackingVisit
+from tracking.selectors import crosssell_stats
 
 TP = Touchpoint
 SENT_STATUSES = [TP.Status.SENT, TP.Status.DELIVERED]
@@ -159,21 +161,49 @@ def tracking_visits(*, merchant: Merchant, period: Period) -> dict:
 
 
 def follow_up_calls(*, merchant: Merchant, period: Period, now: dt.datetime | None = None) -> dict:
-    """Follow-up calls due in the period: done, still open and overdue (due and not done)."""
+    """Follow-up calls due in the period: completed, skipped, and overdue (still open, past due)."""
     now = now or timezone.now()
     return (
-        Touchpoint.objects.for_merchant(merchant)
-        .filter(period.q("due_at"), kind=TP.Kind.FOLLOWUP_CALL)
-        .aggregate(
-            due=Count("id"),
-            done=Count("id", filter=Q(status=TP.Status.DONE)),
-            overdue=Count(
-                "id",
-                filter=Q(status__in=[TP.Status.SCHEDULED, TP.Status.SENDING], due_at__lt=now),
-            ),
-            skipped=Count("id", filter=Q(status__in=[TP.Status.SKIPPED, TP.Status.CANCELLED])),
-        )
+        FollowUpCall.objects.for_merchant(merchant)
+        .filter(period.q("due_at"))
+        .aggregate(**_call_counts(now))
     )
+
+
+def _call_counts(now: dt.datetime) -> dict:
+    C = FollowUpCall.Status
+    return {
+        "due": Count("id"),
+        "done": Count("id", filter=Q(status=C.COMPLETED)),
+        "overdue": Count("id", filter=Q(status__in=FollowUpCall.OPEN_STATUSES, due_at__lt=now)),
+        "skipped": Count("id", filter=Q(status__in=[C.SKIPPED, C.CANCELLED])),
+        "happy": Count("id", filter=Q(outcome=Outcome.REACHED_HAPPY)),
+        "concerned": Count("id", filter=Q(outcome=Outcome.REACHED_CONCERNED)),
+        "not_reached": Count(
+            "id", filter=Q(outcome__in=[Outcome.VOICEMAIL, Outcome.NO_ANSWER, Outcome.WRONG_NUMBER])
+        ),
+    }
+
+
+def calls_by_account_manager(
+    *, merchant: Merchant, period: Period, now: dt.datetime | None = None
+) -> list[dict]:
+    """Calls due in the period per assignee, with their outcomes: one GROUP BY query."""
+    now = now or timezone.now()
+    rows = (
+        FollowUpCall.objects.for_merchant(merchant)
+        .filter(period.q("due_at"))
+        .values("assignee_id", "assignee__full_name", "assignee__email")
+        .annotate(**_call_counts(now))
+        .order_by("assignee__full_name", "assignee__email")
+    )
+    return [
+        {
+            **row,
+            "name": row["assignee__full_name"] or row["assignee__email"] or "",
+        }
+        for row in rows
+    ]
 
 
 def outcomes(*, merchant: Merchant, period: Period) -> dict:
@@ -235,14 +265,16 @@ def daily_series(*, merchant: Merchant, period: Period) -> dict:
     }
 
 
-def cross_sell(*, merchant: Merchant, period: Period) -> dict | None:
-    """Impressions, clicks, CTR and attributed revenue, once the tracking app records them."""
-    return None
-
-
-def calls_by_account_manager(*, merchant: Merchant, period: Period) -> list[dict] | None:
-    """Call outcomes per account manager, once the calls app records them."""
-    return None
+def cross_sell(*, merchant: Merchant, period: Period) -> dict:
+    """Impressions, clicks, click-through rate and attributed revenue of cross-sell slots."""
+    stats = crosssell_stats(merchant=merchant, since=period.start, until=period.end)
+    return {
+        "impressions": stats.impressions,
+        "clicks": stats.clicks,
+        "ctr": _ratio(stats.clicks, stats.impressions),
+        "attributed_orders": stats.attributed_orders,
+        "attributed_revenue": stats.attributed_revenue,
+    }
 
 
 def all_metrics(*, merchant: Merchant, period: Period, now: dt.datetime | None = None) -> dict:
@@ -253,7 +285,7 @@ def all_metrics(*, merchant: Merchant, period: Period, now: dt.datetime | None =
         "calls": follow_up_calls(merchant=merchant, period=period, now=now),
         "outcomes": outcomes(merchant=merchant, period=period),
         "cross_sell": cross_sell(merchant=merchant, period=period),
-        "calls_by_manager": calls_by_account_manager(merchant=merchant, period=period),
+        "calls_by_manager": calls_by_account_manager(merchant=merchant, period=period, now=now),
         "series": daily_series(merchant=merchant, period=period),
     }
 
@@ -274,6 +306,12 @@ FLAT_METRICS = [
     ("calls", "due", "Follow-up calls due", "count"),
     ("calls", "done", "Follow-up calls done", "count"),
     ("calls", "overdue", "Follow-up calls overdue", "count"),
+    ("calls", "happy", "Calls: reached, happy", "count"),
+    ("calls", "concerned", "Calls: reached, concerned", "count"),
+    ("cross_sell", "impressions", "Cross-sell impressions", "count"),
+    ("cross_sell", "clicks", "Cross-sell clicks", "count"),
+    ("cross_sell", "ctr", "Cross-sell click-through rate", "rate"),
+    ("cross_sell", "attributed_revenue", "Cross-sell attributed revenue", "money"),
     ("outcomes", "orders", "Orders placed", "count"),
     ("outcomes", "cancellation_rate", "Cancellation rate", "rate"),
     ("outcomes", "return_rate", "Return-to-sender rate", "rate"),

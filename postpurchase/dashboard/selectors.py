@@ -2,26 +2,55 @@
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notifications.models import Touchpoint
-from orders.models import PROBLEM_STATUSES, Order
+from orders.models import PROBLEM_STATUSES, Order, Shipment
 from postpurchase.models import Membership, Merchant
 from tracking.models import Rating, TrackingVisit
 
 
 def orders_at_risk(*, merchant: Merchant):
-    """Open orders that need a human now: a shipment in trouble, a failed message or a low rating."""
+    """Open orders that need a human now.
+
+    A shipment in trouble, a failed message, a low rating, a call that found the buyer
+    concerned, or three or more tracking visits (the buyer keeps asking "where is it?").
+    """
+    from followups.models import FollowUpCall, Outcome
+
+    order = OuterRef("pk")
+    visits = (
+        TrackingVisit.objects.for_merchant(merchant)
+        .filter(order=order)
+        .values("order")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return (
         Order.objects.for_merchant(merchant)
         .filter(cancelled_at__isnull=True)
+        .annotate(visit_count=Coalesce(Subquery(visits), 0))
         .filter(
-            Q(shipments__status__in=PROBLEM_STATUSES)
-            | Q(touchpoints__status=Touchpoint.Status.FAILED)
-            | Q(rating__score__lte=2)
+            Exists(
+                Shipment.objects.for_merchant(merchant).filter(
+                    order=order, status__in=PROBLEM_STATUSES
+                )
+            )
+            | Exists(
+                Touchpoint.objects.for_merchant(merchant).filter(
+                    order=order, status=Touchpoint.Status.FAILED
+                )
+            )
+            | Exists(Rating.objects.for_merchant(merchant).filter(order=order, score__lte=2))
+            | Exists(
+                FollowUpCall.objects.for_merchant(merchant).filter(
+                    order=order, outcome=Outcome.REACHED_CONCERNED
+                )
+            )
+            | Q(visit_count__gte=3)
         )
-        .distinct()
     )
 
 
@@ -61,14 +90,31 @@ def preview_choices(*, merchant: Merchant, request) -> dict:
     }
 
 
-def settings_sections(*, request) -> list:
-    """Sections other apps add to the settings page (notification rules, call rules)."""
-    return []
+def integration_secrets(*, merchant: Merchant) -> list[dict]:
+    """The shop integrations with the webhook URL to paste into the shop's admin.
 
+    Secrets are write-only here: shown never, replaced by connecting again.
+    """
+    from django.conf import settings
+    from django.urls import reverse
 
-def integration_secrets(*, merchant: Merchant) -> list:
-    """Webhook secrets of the shop integrations, once the integrations app provides them."""
-    return []
+    from orders.integrations.models import Integration, Platform
+
+    connected = {i.platform: i for i in Integration.objects.for_merchant(merchant)}
+    rows = []
+    for platform, label in Platform.choices:
+        integration = connected.get(platform)
+        path = reverse(f"integrations:{platform}-webhook", kwargs={"merchant_slug": merchant.slug})
+        rows.append(
+            {
+                "platform": platform,
+                "label": label,
+                "webhook_url": f"{settings.PUBLIC_BASE_URL}{path}",
+                "connected": bool(integration and integration.is_active),
+                "updated_at": integration.updated_at if integration else None,
+            }
+        )
+    return rows
 
 
 def branding_preview_values(*, merchant: Merchant, params) -> dict:
@@ -104,6 +150,16 @@ def _delta(current, previous) -> dict | None:
     return {"direction": direction, "text": f"{change * 100:+.0f}%"}
 
 
+def _display(value, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{value * 100:.1f}%".replace(".0%", "%")
+    if kind == "money":
+        return f"{value:,.2f}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def metrics_page(*, merchant: Merchant, period) -> dict:
     """Everything the metrics page draws: headline cards and chart geometry."""
     from django.utils.translation import gettext as _
@@ -121,6 +177,8 @@ def metrics_page(*, merchant: Merchant, period) -> dict:
             "label": label,
             "value": cur,
             "previous": prev,
+            "display": _display(cur, kind),
+            "previous_display": _display(prev, kind),
             "kind": kind,
             "delta": _delta(cur, prev),
             "bad_when_up": bad_when_up,
@@ -214,5 +272,28 @@ def metrics_page(*, merchant: Merchant, period) -> dict:
         "calls_chart": charts.bar_chart(rows=call_rows),
         "ratings_chart": charts.bar_chart(rows=rating_rows),
         "rates_chart": charts.bar_chart(rows=rate_rows, percent=True),
+        "crosssell_chart": charts.bar_chart(
+            rows=[
+                (
+                    _("Impressions"),
+                    current["cross_sell"]["impressions"],
+                    previous["cross_sell"]["impressions"],
+                ),
+                (_("Clicks"), current["cross_sell"]["clicks"], previous["cross_sell"]["clicks"]),
+                (
+                    _("Orders won"),
+                    current["cross_sell"]["attributed_orders"],
+                    previous["cross_sell"]["attributed_orders"],
+                ),
+            ]
+        ),
+        "crosssell_cards": [
+            card("cross_sell", "ctr", _("Click-through rate"), kind="rate"),
+            card("cross_sell", "attributed_revenue", _("Attributed revenue"), kind="money"),
+        ],
+        "update_rates": {
+            channel: _display(updates["by_channel"][channel]["delivery_rate"], "rate")
+            for channel in ("email", "sms")
+        },
         "at_risk_now": orders_at_risk(merchant=merchant).count(),
     }

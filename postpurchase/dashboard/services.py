@@ -132,6 +132,22 @@ def merchant_settings_update(*, merchant: Merchant, actor: User | None, values: 
     return merchant
 
 
+def settings_row_save(*, merchant: Merchant, actor: User | None, form, action: str):
+    """Save a per-merchant settings row of another app (call rules, tracking page)."""
+    with transaction.atomic():
+        row = form.save(commit=False)
+        row.merchant = merchant
+        row.save()
+        audit_record(
+            merchant=merchant,
+            actor=actor,
+            action=action,
+            target=row._meta.verbose_name,
+            details={"fields": list(form.changed_data)},
+        )
+    return row
+
+
 def set_password_link(*, user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -238,6 +254,20 @@ def api_key_revoke_audited(*, merchant: Merchant, actor: User, key_id: int) -> A
             details={"prefix": key.prefix},
         )
     return key
+
+
+def integration_connect_audited(*, merchant: Merchant, actor: User, platform: str, secret: str):
+    from orders.integrations.services import integration_connect
+
+    with transaction.atomic():
+        integration = integration_connect(merchant=merchant, platform=platform, secret=secret)
+        audit_record(
+            merchant=merchant,
+            actor=actor,
+            action="integration.connected",
+            target=integration.get_platform_display(),
+        )
+    return integration
 
 
 def order_note_add(*, merchant: Merchant, order, author: User, text: str) -> OrderNote:

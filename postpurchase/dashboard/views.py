@@ -11,20 +11,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from followups.services import call_settings_for
 from postpurchase.dashboard import metrics as metrics_selectors
 from postpurchase.dashboard import selectors, services
 from postpurchase.dashboard.forms import (
     ApiKeyForm,
     BrandingForm,
     BusinessSettingsForm,
+    CallRulesForm,
+    IntegrationForm,
     InviteForm,
     PeriodForm,
+    TrackingPageForm,
 )
 from postpurchase.dashboard.preview import sample_order
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.middleware import DEFAULT_CSP
 from postpurchase.models import LOCALES, ApiKey, AuditLogEntry, Branding, Membership
 from postpurchase.tenancy import get_for_merchant
+from tracking.selectors import tracking_settings_for
 
 
 def _error_text(error: ValidationError) -> str:
@@ -76,23 +81,40 @@ def branding(request):
 
 @merchant_required(*SETTINGS_ROLES)
 def business_settings(request):
+    """Business hours, call rules and tracking-page options: one page, one form each."""
     merchant = request.merchant
-    if request.method == "POST":
-        form = BusinessSettingsForm(request.POST, instance=merchant)
+    section = request.POST.get("section") if request.method == "POST" else None
+    call_rules = call_settings_for(merchant=merchant)
+    tracking = tracking_settings_for(merchant)
+    forms_ = {
+        "business": BusinessSettingsForm(
+            request.POST if section == "business" else None, instance=merchant, prefix="business"
+        ),
+        "calls": CallRulesForm(
+            request.POST if section == "calls" else None, instance=call_rules, prefix="calls"
+        ),
+        "tracking": TrackingPageForm(
+            request.POST if section == "tracking" else None, instance=tracking, prefix="tracking"
+        ),
+    }
+    status = 200
+    if section in forms_:
+        form = forms_[section]
         if form.is_valid():
-            services.merchant_settings_update(
-                merchant=merchant,
-                actor=request.user,
-                values={f: form.cleaned_data[f] for f in BusinessSettingsForm.Meta.fields},
-            )
+            if section == "business":
+                services.merchant_settings_update(
+                    merchant=merchant,
+                    actor=request.user,
+                    values={f: form.cleaned_data[f] for f in BusinessSettingsForm.Meta.fields},
+                )
+            else:
+                services.settings_row_save(
+                    merchant=merchant, actor=request.user, form=form, action=f"{section}.updated"
+                )
             messages.success(request, _("Settings saved."))
             return redirect("dashboard:settings")
         status = 400
-    else:
-        form = BusinessSettingsForm(instance=merchant)
-        status = 200
-    context = {"form": form, "extra_sections": selectors.settings_sections(request=request)}
-    return render(request, "dashboard/settings.html", context, status=status)
+    return render(request, "dashboard/settings.html", {"forms": forms_}, status=status)
 
 
 @merchant_required(*SETTINGS_ROLES)
@@ -148,6 +170,8 @@ def team_deactivate(request, membership_id: int):
 @merchant_required(*SETTINGS_ROLES)
 def api_keys(request):
     merchant = request.merchant
+    if request.method == "POST" and request.POST.get("section") == "integration":
+        return _integration_connect(request)
     form = ApiKeyForm(request.POST or None)
     new_key = None
     status = 200
@@ -167,11 +191,33 @@ def api_keys(request):
         "keys": keys,
         "new_key": new_key,
         "integrations": selectors.integration_secrets(merchant=merchant),
+        "integration_form": IntegrationForm(),
     }
     response = render(request, "dashboard/api_keys.html", context, status=status)
     if new_key:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _integration_connect(request):
+    form = IntegrationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.integration_connect_audited(
+                merchant=request.merchant,
+                actor=request.user,
+                platform=form.cleaned_data["platform"],
+                secret=form.cleaned_data["secret"],
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request, _("Connected. Webhooks signed with that secret are accepted.")
+            )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("dashboard:api_keys")
 
 
 @require_POST
