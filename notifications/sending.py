@@ -149,16 +149,24 @@ def _send_claimed(touchpoint: Touchpoint) -> str:
     )
     # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
     # message did go, and marking it sent now prevents a second copy.
-    touchpoint_transition(
+    fields = {
+        "sent_at": now,
+        "provider_message_id": provider_id[:200],
+        "recipient": recipient[:254],
+    }
+    moved = touchpoint_transition(
         touchpoint=touchpoint,
         to_status=S.SENT,
         from_statuses=(S.SENDING, S.SCHEDULED),
         reason=f"handed to provider ({provider_id})",
-        sent_at=now,
-        provider_message_id=provider_id[:200],
-        recipient=recipient[:254],
         error="",
+        **fields,
     )
+    if not moved:
+        # A delivery webhook beat us to it (delivered/failed already): keep its
+        # status, but record what was sent.
+        Touchpoint.all_merchants.filter(pk=touchpoint.pk).update(**fields)
+        touchpoint.refresh_from_db(fields=["status"])
     return touchpoint.status
 
 

@@ -166,12 +166,15 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-touchpoints": {
         "task": "notifications.tasks.dispatch_touchpoints",
         "schedule": 60.0,
+        # A tick nobody ran in time is replaced by the next one, not queued up.
+        "options": {"expires": 55},
     },
     # Due-soon work (coalesced shipment updates, retries, the end of quiet hours) must
     # not wait a minute: a cheap indexed query every few seconds picks it up.
     "dispatch-touchpoints-due-soon": {
         "task": "notifications.tasks.dispatch_touchpoints_due_soon",
         "schedule": env_float("TOUCHPOINT_TICK_SECONDS", 2.0),
+        "options": {"expires": 10},
     },
     "dispatch-outgoing-webhooks": {
         "task": "notifications.webhooks_out.tasks.dispatch_webhooks",

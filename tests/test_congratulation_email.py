@@ -144,18 +144,13 @@ def _photo() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.browser
-def test_congratulation_email_looks_right_on_desktop_and_phone(merchant_a):
-    if not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"):
-        pytest.skip("chromium is not installed")
+def _screenshots(html: str, name: str, *, must_show: str) -> None:
+    """Desktop and phone screenshots into test-artifacts/; fails on horizontal scroll."""
     from playwright.sync_api import sync_playwright
 
-    _content(merchant_a)
-    Branding.objects.filter(merchant=merchant_a).update(banner_message="Fri fragt over 500 kr.")
-    _, message = _send_congratulation(merchant_a)
     ARTIFACTS.mkdir(exist_ok=True)
-    page_file = ARTIFACTS / "congratulation-email-da.html"
-    page_file.write_text(message.alternatives[0][0])
+    page_file = ARTIFACTS / f"{name}.html"
+    page_file.write_text(html)
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
@@ -168,7 +163,7 @@ def test_congratulation_email_looks_right_on_desktop_and_phone(merchant_a):
                 "--no-first-run",
             ],
         )
-        for name, width in (("desktop", 1200), ("phone", 390)):
+        for device, width in (("desktop", 1200), ("phone", 390)):
             page = browser.new_page(viewport={"width": width, "height": 900})
             # Product images point at the shop's CDN; keep the test offline.
             page.route(
@@ -176,11 +171,45 @@ def test_congratulation_email_looks_right_on_desktop_and_phone(merchant_a):
                 lambda route: route.fulfill(status=200, content_type="image/png", body=_photo()),
             )
             page.goto(page_file.as_uri())
-            page.screenshot(path=ARTIFACTS / f"congratulation-email-{name}.png", full_page=True)
+            page.screenshot(path=ARTIFACTS / f"{name}-{device}.png", full_page=True)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth > document.documentElement.clientWidth"
             )
-            assert not overflow, f"horizontal scroll at {width}px"
-            assert page.get_by_text("Spor din ordre").is_visible()
+            assert not overflow, f"{name}: horizontal scroll at {width}px"
+            assert page.get_by_text(must_show).first.is_visible()
             page.close()
         browser.close()
+
+
+def _needs_chromium():
+    if not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"):
+        pytest.skip("chromium is not installed")
+
+
+@pytest.mark.browser
+def test_congratulation_email_looks_right_on_desktop_and_phone(merchant_a):
+    _needs_chromium()
+    _content(merchant_a)
+    Branding.objects.filter(merchant=merchant_a).update(banner_message="Fri fragt over 500 kr.")
+    _, message = _send_congratulation(merchant_a)
+    _screenshots(message.alternatives[0][0], "congratulation-email", must_show="Spor din ordre")
+
+
+@pytest.mark.browser
+def test_shipment_problem_email_and_unsubscribe_page_look_right(api_b, merchant_b, client):
+    from tests.notification_helpers import place_order, scan, send_due, ship
+
+    _needs_chromium()
+    order = place_order(api_b, "B-42", locale="de")
+    send_due()
+    mail.outbox.clear()
+    shipment = ship(api_b, order["id"], estimated_delivery="2026-11-27")
+    scan(api_b, shipment, "delayed", "2026-11-23T08:00:00Z", location="Hamburg")
+    send_due()
+    (message,) = mail.outbox
+    _screenshots(
+        message.alternatives[0][0], "shipment-delayed-email", must_show="So geht es weiter"
+    )
+    link = message.extra_headers["List-Unsubscribe"].strip("<>").replace("http://testserver", "")
+    page = client.get(link).content.decode()
+    _screenshots(page, "unsubscribe-page", must_show="Abmelden")
