@@ -4,17 +4,20 @@ Screenshots go to test-artifacts/tracking/ (git-ignored) to be looked at.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.tracking_helpers import (
     STATES,
+    STORIES,
+    add_event,
+    add_shipment,
     catalogue,
+    create_order,
     order_in_state,
 )
-from tracking.models import CrossSellRule, TrackingVisit
+from tracking.models import CrossSellClick, CrossSellRule, Rating, TrackingVisit
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "tracking"
@@ -101,8 +104,6 @@ def shop(live_server, merchant_a):
     products = catalogue(
         merchant_a, base_url=f"{live_server.url}/shop", image_base=f"{live_server.url}/shop/img"
     )
-    for sku in ("products are ordered by these rules",):
-        assert sku
     CrossSellRule.objects.create(
         merchant=merchant_a, kind="complement", trigger_sku="SOFA-1", product=products["CUSH-1"]
     )
@@ -195,9 +196,7 @@ def _no_horizontal_scroll(page) -> bool:
 def test_every_state_renders_in_three_languages_at_phone_and_desktop(
     live_server, shop, api_a, page_at, transactional_db
 ):
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     orders = {
         state: order_in_state(
             api_a, state=state, external_id=f"20{index:02d}", items=_items(live_server)
@@ -206,19 +205,143 @@ def test_every_state_renders_in_three_languages_at_phone_and_desktop(
     }
     phone, desktop = page_at(PHONE), page_at(DESKTOP)
     headlines = {}
-    for state, order in orders.items():
-        for lang in ("en", "da", "de"):
+    for index, (state, order) in enumerate(orders.items()):
+        for lang_index, lang in enumerate(("en", "da", "de")):
             for name, page in (("phone", phone), ("desktop", desktop)):
                 response = page.goto(f"{live_server.url}/t/{order.tracking_token}/?lang={lang}")
                 assert response.status == 200
-                assert page.locator("html").get_attribute("lang") == lang
-                heading = page.locator("h1").inner_text()
-                assert heading
-                headlines[(state, lang)] = heading
-                assert page.locator(".shipment").count() == 1
-                assert page.locator(".timeline__event").count() >= 1
-                assert _no_horizontal_scroll(page), f"{state} {lang} {name} scrolls sideways"
-                page.screenshot(path=str(ARTIFACTS / f"{state}-{lang}-{name}.png"), full_page=True)
+                seen = page.evaluate(_PAGE_FACTS_JS)
+                assert seen["lang"] == lang
+                assert seen["heading"]
+                assert seen["shipments"] == 1
+                assert seen["events"] == len(STORIES[state])
+                assert seen["imagesLoaded"], f"{state} {lang} {name}: an image did not load"
+                assert seen["fitsWidth"], f"{state} {lang} {name} scrolls sideways"
+                headlines[(state, lang)] = seen["heading"]
+                # Whole page once per state (languages take turns); the first screen otherwise.
+                page.screenshot(
+                    path=str(ARTIFACTS / f"{state}-{lang}-{name}.png"),
+                    full_page=lang_index == index % 3,
+                )
     # The three languages really differ (translated, not just labelled).
-    assert headlines[("in_transit", "en")] != headlines[("in_transit", "de")]
+    assert len({headlines[("in_transit", lang)] for lang in ("en", "da", "de")}) == 3
     assert TrackingVisit.objects.unscoped().count() == len(STATES) * 3 * 2
+
+
+@pytest.mark.services
+def test_buyer_looks_up_the_order_rates_it_and_follows_a_cross_sell_slot(
+    live_server, shop, api_a, page_at, transactional_db
+):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    order = order_in_state(
+        api_a, state="delivered", external_id="3001", items=_items(live_server), locale="da"
+    )
+    page = page_at(PHONE)
+
+    # Lookup: a wrong email says nothing about the order; the postal code finds it.
+    page.goto(f"{live_server.url}/t/nordic-living/?lang=de")
+    page.get_by_label("Bestellnummer").fill("3001")
+    page.get_by_label("E-Mail oder Postleitzahl").fill("wrong@example.com")
+    page.get_by_role("button", name="Bestellung finden").click()
+    assert page.get_by_role("alert").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "lookup-de-phone-error.png"), full_page=True)
+    page.get_by_label("E-Mail oder Postleitzahl").fill("8000")
+    page.get_by_role("button", name="Bestellung finden").click()
+    page.wait_for_url(f"**/t/{order.tracking_token}/**")
+    assert page.locator("html").get_attribute("lang") == "da"  # the order's own language
+    assert TrackingVisit.objects.unscoped().get().source == "lookup"
+
+    # One click on the fifth star, then an optional comment.
+    page.get_by_role("button", name="5 stjerner").click()
+    page.wait_for_selector(".rating__thanks")
+    page.get_by_label("Vil du tilføje noget? (valgfrit)").fill("Sofaen er perfekt")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_selector(".rating__thanks")
+    page.locator("#rating").screenshot(path=str(ARTIFACTS / "rating-da-phone.png"))
+    rating = Rating.objects.unscoped().get(order=order)
+    assert (rating.score, rating.comment) == (5, "Sofaen er perfekt")
+
+    # The first slot is the upgrade rule; following it lands on the shop's product page.
+    slots = page.locator(".product__link")
+    assert slots.count() == 3
+    assert page.locator(".product__name").first.inner_text() == "Sofa Hygge XL with chaise"
+    slots.first.click()
+    page.wait_for_url("**/shop/p/sofa-2**")
+    assert page.locator("#product").inner_text() == "Product sofa-2"
+    assert "utm_source=postpurchase" in page.url and "utm_content=slot_1" in page.url
+    click = CrossSellClick.objects.unscoped().get()
+    assert (click.order_id, click.product.sku, click.slot) == (order.pk, "SOFA-2", 1)
+
+
+@pytest.mark.services
+def test_split_order_unshipped_order_and_low_contrast_branding(
+    live_server, shop, api_a, merchant_a, page_at, transactional_db
+):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    items = _items(live_server)
+    waiting = create_order(api_a, external_id="3004", items=items, locale="en")
+    split = create_order(api_a, external_id="3005", items=items, locale="en")
+    first = add_shipment(
+        api_a, split, carrier="PostNord", number="00370712345678901234", items=[{"sku": "LAMP-1"}]
+    )
+    second = add_shipment(
+        api_a, split, carrier="DAO", number="DAO123456789", items=[{"sku": "SOFA-1"}]
+    )
+    for hours, status in ((50, "label_created"), (30, "in_transit"), (5, "delivered")):
+        add_event(api_a, first, status, hours_ago=hours, location="Copenhagen")
+    for hours in range(40, 0, -4):
+        add_event(
+            api_a,
+            second,
+            "in_transit",
+            hours_ago=hours,
+            location=f"Hub {hours}",
+            message="Scanned at the hub",
+        )
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = page_at(viewport)
+        page.goto(f"{live_server.url}/t/{waiting.tracking_token}/")
+        assert page.locator("h1").inner_text() == "We're getting your order ready"
+        page.screenshot(path=str(ARTIFACTS / f"not_shipped-en-{name}.png"), full_page=True)
+        page.goto(f"{live_server.url}/t/{split.tracking_token}/")
+        assert page.locator(".shipment").count() == 2
+        # Older scans fold away without JavaScript; opening them shows every one.
+        page.locator(".timeline__more summary").click()
+        assert page.locator(".shipment").nth(1).locator(".timeline__event").count() == 10
+        assert _no_horizontal_scroll(page)
+        page.screenshot(path=str(ARTIFACTS / f"split-en-{name}.png"), full_page=True)
+
+    branding = merchant_a.branding
+    branding.primary_color = "#ffe066"  # pale yellow: unreadable as text on white
+    branding.accent_color = "#fff3b0"
+    branding.background_color = "#ffffff"
+    branding.text_color = "#bbbbbb"
+    branding.font = "serif"
+    branding.save()
+    page = page_at(DESKTOP)
+    page.goto(f"{live_server.url}/t/{split.tracking_token}/")
+    page.screenshot(path=str(ARTIFACTS / "low-contrast-branding-desktop.png"), full_page=True)
+    for selector in (".hero__title", ".link-arrow", ".product__reason", ".timeline__meta"):
+        assert page.evaluate(_CONTRAST_JS, selector) >= 4.5, selector
+    assert "Georgia" in page.evaluate("getComputedStyle(document.body).fontFamily")
+
+
+_PAGE_FACTS_JS = """() => ({
+  lang: document.documentElement.lang,
+  heading: document.querySelector("h1").innerText,
+  shipments: document.querySelectorAll(".shipment").length,
+  events: document.querySelectorAll(".timeline__event").length,
+  imagesLoaded: [...document.images].every((img) => img.loading === "lazy" || img.naturalWidth > 0),
+  fitsWidth: document.documentElement.scrollWidth <= window.innerWidth + 1,
+})"""
+
+_CONTRAST_JS = """(selector) => {
+  const el = document.querySelector(selector);
+  const parse = (c) => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let bgEl = el; let bg = getComputedStyle(bgEl).backgroundColor;
+  while (bg === 'rgba(0, 0, 0, 0)' && bgEl.parentElement) { bgEl = bgEl.parentElement; bg = getComputedStyle(bgEl).backgroundColor; }
+  const a = lum(parse(getComputedStyle(el).color)), b = lum(parse(bg));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""

@@ -120,7 +120,7 @@ def test_merchant_a_branding_never_shows_on_merchant_b_page(client, api_a, api_b
     assert "aa1177" not in html
 
 
-def test_csp_noindex_and_no_referrer_headers(client, api_a):
+def test_csp_noindex_and_same_origin_referrer_headers(client, api_a):
     order = order_in_state(api_a, state="in_transit", external_id="1006")
     response = view(client, order)
     csp = response["Content-Security-Policy"]
@@ -129,7 +129,7 @@ def test_csp_noindex_and_no_referrer_headers(client, api_a):
     assert "img-src 'self' data: https://shop.example.com;" in csp
     assert "noindex" in response["X-Robots-Tag"]
     assert '<meta name="robots" content="noindex' in response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_merchant_text_is_escaped_and_links_must_be_web_links(client, api_a, merchant_a):

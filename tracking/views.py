@@ -38,7 +38,9 @@ def _private(response, *, image_origins=()) -> HttpResponse:
     response["Content-Security-Policy"] = _csp(image_origins)
     response["X-Robots-Tag"] = "noindex, nofollow, noarchive"
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token in the URL must not leak
+    # The token in the URL must not leak to other sites; "no-referrer" would also make
+    # browsers send "Origin: null" on our own forms and fail the CSRF origin check.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
