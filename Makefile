@@ -7,6 +7,8 @@ export VAR_DIR ?= $(CURDIR)/var
 .PHONY: run test lint format bench install install-dev clean
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Postpurchase needs Python >= 3.11: run make PYTHON=python3.11 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
