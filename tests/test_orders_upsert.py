@@ -37,6 +37,24 @@ def test_reposting_the_same_order_rewrites_nothing(api_a, merchant_a, order_payl
     assert Shipment.objects.for_merchant(merchant_a).get(pk=shipment["id"]).items.count() == 1
 
 
+def test_reposting_through_the_batch_keeps_line_items_and_their_shipments(
+    api_a, merchant_a, order_payload
+):
+    order_id = _post(api_a, order_payload).json()["id"]
+    line_ids = list(LineItem.objects.filter(order_id=order_id).values_list("pk", flat=True))
+    api_a.post(
+        f"/api/v1/orders/{order_id}/shipments/",
+        {"carrier": "GLS", "tracking_number": "GLS1", "items": [{"sku": "SOFA-1"}]},
+        format="json",
+    )
+    order_payload["items"][0]["quantity"] = 2
+    response = api_a.post("/api/v1/orders/batch/", {"orders": [order_payload]}, format="json")
+    assert response.json()["results"][0]["status"] == 200
+    assert list(LineItem.objects.filter(order_id=order_id).values_list("pk", flat=True)) == line_ids
+    assert LineItem.objects.get(pk=line_ids[0]).quantity == 2
+    assert Shipment.objects.for_merchant(merchant_a).get().items.count() == 1
+
+
 def test_changed_items_are_updated_in_place_added_and_removed(api_a, merchant_a, order_payload):
     order_payload["items"].append(
         {"sku": "LAMP-1", "name": "Lys pendant", "quantity": 1, "unit_price": "899.00"}
