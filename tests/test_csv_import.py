@@ -226,13 +226,22 @@ def test_import_screen_in_chromium(live_server, alice, merchant_a, tmp_path):
             page.goto(f"{live_server.url}/dashboard/import/")
             page.screenshot(path=str(artifacts / f"import-upload-{name}.png"), full_page=True)
             page.set_input_files("#id_file", str(csv_path))
-            page.click("button[type=submit]")
-            page.wait_for_selector("text=rows with errors")
+            page.click("text=Upload and preview")
+            page.wait_for_selector("text=rows with errors", timeout=90_000)
             page.screenshot(path=str(artifacts / f"import-preview-{name}.png"), full_page=True)
             if name == "desktop":
                 page.click("text=Import the good rows")
-                page.wait_for_selector("text=orders created")
+                page.wait_for_selector("text=orders created", timeout=90_000)
                 page.screenshot(path=str(artifacts / "import-done-desktop.png"), full_page=True)
+                page.goto(f"{live_server.url}/dashboard/integrations/")
+                page.screenshot(
+                    path=str(artifacts / "incoming-webhooks-desktop.png"), full_page=True
+                )
+                page.goto(f"{live_server.url}/dashboard/webhooks/")
+                page.fill("#id_url", "https://hooks.example.com/postpurchase")
+                page.click("text=Add endpoint")
+                page.wait_for_selector("#new-secret", timeout=90_000)
+                page.screenshot(path=str(artifacts / "webhooks-desktop.png"), full_page=True)
             context.close()
         browser.close()
     assert Order.objects.for_merchant(merchant_a).count() == 2

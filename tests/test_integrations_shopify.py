@@ -403,24 +403,15 @@ def test_broker_down_loses_nothing_the_dispatcher_applies_it(
     assert mette_order(merchant_a).number == "#1042"
 
 
-def test_connections_screen_saves_a_secret_and_shows_the_webhook_address(client, alice, merchant_a):
+def test_incoming_webhooks_screen_shows_addresses_and_deliveries(client, alice, merchant_a, shop_a):
+    post(client, "orders/create", fixture("shopify", "orders_create"))
     client.force_login(alice)
     page = client.get("/dashboard/integrations/")
     assert page.status_code == 200
-    assert "http://testserver/integrations/shopify/nordic-living/" in page.content.decode()
-    response = client.post("/dashboard/integrations/", {"platform": "shopify", "secret": SECRET_A})
-    assert response.status_code == 302
-    assert Integration.objects.for_merchant(merchant_a).get().secret == SECRET_A
-    # The secret is never shown back.
-    assert SECRET_A not in client.get("/dashboard/integrations/").content.decode()
-    assert post(client, "orders/create", fixture("shopify", "orders_create")).status_code == 200
-
-
-def test_connections_screen_refuses_a_short_secret(client, alice, merchant_a):
-    client.force_login(alice)
-    response = client.post("/dashboard/integrations/", {"platform": "shopify", "secret": "abc"})
-    assert response.status_code == 400
-    assert not Integration.objects.for_merchant(merchant_a).exists()
+    html = page.content.decode()
+    assert "http://testserver/integrations/shopify/nordic-living/" in html
+    assert "orders/create" in html
+    assert SECRET_A not in html
 
 
 def test_bob_sees_only_his_own_deliveries_and_connections(client, bob, merchant_a, shop_a):
@@ -430,3 +421,36 @@ def test_bob_sees_only_his_own_deliveries_and_connections(client, bob, merchant_
     assert "orders/create" not in html
     assert "nordic-living" not in html
     assert "not connected" in html
+
+
+def test_fulfillments_embedded_in_an_order_update_become_shipments_once(client, merchant_a, shop_a):
+    post(client, "orders/create", fixture("shopify", "orders_create"))
+    updated = fixture("shopify", "orders_updated")
+    fulfillment = fixture("shopify", "fulfillments_update")
+    fulfillment["estimated_delivery_at"] = "2026-11-24T18:00:00+01:00"
+    updated["fulfillments"] = [fulfillment]
+    post(client, "orders/updated", updated)
+    post(client, "fulfillments/update", fixture("shopify", "fulfillments_update"))
+    apply_pending()
+    shipment = Shipment.objects.for_merchant(merchant_a).get()
+    assert shipment.status == "in_transit"
+    assert str(shipment.estimated_delivery) == "2026-11-24"
+    assert shipment.events.count() == 1
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_sent_congratulation_reaches_the_merchants_webhook(client, merchant_a, shop_a, settings):
+    from notifications.sending import touchpoint_send
+    from notifications.webhooks_out.models import WebhookDelivery
+    from notifications.webhooks_out.services import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        merchant=merchant_a, url="http://127.0.0.1:9/hooks", events=["touchpoint.sent"]
+    )
+    post(client, "orders/create", fixture("shopify", "orders_create"))
+    apply_pending()
+    congratulation = mette_order(merchant_a).touchpoints.get(kind="congratulation")
+    touchpoint_send(touchpoint_id=congratulation.pk)
+    delivery = WebhookDelivery.objects.for_merchant(merchant_a).get()
+    assert delivery.event == "touchpoint.sent"
+    assert delivery.payload["data"]["touchpoint_id"] == congratulation.pk

@@ -1,7 +1,6 @@
-"""Dashboard screens of the integrations: CSV import (upload, preview, confirm) and shop connections."""
+"""Dashboard screens of the integrations: CSV import (upload, preview, confirm), incoming deliveries."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from orders import csv_import
-from orders.integrations import selectors, services
+from orders.integrations import selectors
 from orders.integrations.models import CsvImport, Platform
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.services import audit_record
@@ -96,27 +95,13 @@ def import_preview(request, import_id: int):
 
 
 @merchant_required(*SETTINGS_ROLES)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 def connections(request):
-    """Where to point each platform's webhooks, and the secret that signs them."""
-    errors = {}
-    if request.method == "POST":
-        platform = request.POST.get("platform", "")
-        try:
-            services.integration_connect(
-                merchant=request.merchant, platform=platform, secret=request.POST.get("secret", "")
-            )
-        except ValidationError as exc:
-            errors[platform] = exc.messages
-        else:
-            audit_record(
-                merchant=request.merchant,
-                actor=request.user,
-                action="integration_connect",
-                target=platform,
-            )
-            messages.success(request, _("Saved. Deliveries signed with this secret are accepted."))
-            return redirect("integrations-dashboard:connections")
+    """What the shops and carrier feeds sent lately, and whether each is connected.
+
+    Secrets are set on the dashboard's API keys page (postpurchase.dashboard), which
+    calls integration_connect; this page is the log to check that deliveries arrive.
+    """
     connected = {i.platform: i for i in selectors.integration_list(merchant=request.merchant)}
     platforms = [
         {
@@ -126,7 +111,6 @@ def connections(request):
             "url": request.build_absolute_uri(
                 reverse(f"integrations:{code}-webhook", args=[request.merchant.slug])
             ),
-            "errors": errors.get(code, []),
         }
         for code, label in Platform.choices
     ]
@@ -135,5 +119,4 @@ def connections(request):
         request,
         "orders/dashboard/connections.html",
         {"platforms": platforms, "deliveries": deliveries},
-        status=400 if errors else 200,
     )

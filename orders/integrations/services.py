@@ -146,7 +146,17 @@ def _apply(row: InboundDelivery) -> str:
     if row.source == Platform.SHOPIFY:
         if row.topic in shopify.ORDER_TOPICS:
             update = shopify.order_update(row.payload, triggered_at=row.triggered_at)
-            return apply_order_update(merchant=merchant, source=row.source, update=update)
+            outcome = apply_order_update(merchant=merchant, source=row.source, update=update)
+            # An order carries its fulfillments too: a shop that only sends orders/updated
+            # still gets its shipments, and ones already applied change nothing.
+            for fulfillment in row.payload.get("fulfillments") or []:
+                if isinstance(fulfillment, dict) and fulfillment.get("order_id") is not None:
+                    apply_fulfillment_update(
+                        merchant=merchant,
+                        source=row.source,
+                        update=shopify.fulfillment_update(fulfillment),
+                    )
+            return outcome
         if row.topic in shopify.FULFILLMENT_TOPICS:
             update = shopify.fulfillment_update(row.payload, triggered_at=row.triggered_at)
             return apply_fulfillment_update(merchant=merchant, source=row.source, update=update)

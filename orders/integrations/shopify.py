@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from orders.integrations.normalized import FulfillmentUpdate, OrderUpdate, PayloadError
 from orders.models import ShipmentStatus
@@ -146,6 +146,7 @@ def fulfillment_update(payload: dict, *, triggered_at: datetime | None = None) -
         for line in payload.get("line_items") or []
         if line.get("sku")
     ]
+    estimated = payload.get("estimated_delivery_at")
     return FulfillmentUpdate(
         external_id=str(payload["id"]),
         order_external_id=str(payload["order_id"]),
@@ -156,6 +157,7 @@ def fulfillment_update(payload: dict, *, triggered_at: datetime | None = None) -
         occurred_at=created_at if raw is None else updated_at,
         status=SHIPMENT_STATUS_MAP.get(raw),
         raw_status=(raw or "")[:100],
+        estimated_delivery=parse_date(estimated[:10]) if isinstance(estimated, str) else None,
         items=items,
         skip_event=payload.get("status") in ("cancelled", "error", "failure"),
     )
