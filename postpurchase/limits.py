@@ -57,6 +57,31 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+def json_text_problem(value) -> str:
+    """Why PostgreSQL could not store this JSON's text, or "".
+
+    NUL characters and unpaired surrogates are valid JSON escapes but not valid
+    text in PostgreSQL, so storing them (a raw webhook payload, a name) would be a
+    500. Callers refuse them up front with a clear message instead.
+    """
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            if "\x00" in node:
+                return "Text may not contain NUL characters."
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Text may not contain unpaired surrogate characters."
+    return ""
+
+
 def _depth_exceeds(value, limit: int) -> bool:
     # Iterative walk: a recursive one would fail on exactly the inputs it guards against.
     stack = [(value, 1)]
@@ -88,6 +113,9 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels).") from None
         if _depth_exceeds(data, MAX_JSON_DEPTH):
             raise ParseError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels).")
+        problem = json_text_problem(data)
+        if problem:
+            raise ParseError(problem)
         return data
 
 

@@ -1,11 +1,31 @@
 """What every shop platform's payload is translated into before it is applied."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
 class PayloadError(ValueError):
     """A verified payload we cannot read; retrying it would fail the same way."""
+
+
+def parses_payload(parse):
+    """Make a payload parser refuse malformed input with PayloadError, never a TypeError.
+
+    A field of the wrong type (a list where a dict was expected, a string quantity)
+    would otherwise surface as an "unexpected" error that is retried in vain.
+    """
+
+    @functools.wraps(parse)
+    def wrapped(*args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except PayloadError:
+            raise
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            raise PayloadError(f"malformed payload: {type(exc).__name__}: {exc}") from exc
+
+    return wrapped
 
 
 @dataclass(frozen=True)

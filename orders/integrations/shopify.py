@@ -10,7 +10,12 @@ from datetime import datetime
 
 from django.utils.dateparse import parse_date, parse_datetime
 
-from orders.integrations.normalized import FulfillmentUpdate, OrderUpdate, PayloadError
+from orders.integrations.normalized import (
+    FulfillmentUpdate,
+    OrderUpdate,
+    PayloadError,
+    parses_payload,
+)
 from orders.models import ShipmentStatus
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
@@ -70,6 +75,7 @@ def order_external_id(payload: dict, topic: str) -> str:
     return str(raw) if raw is not None else ""
 
 
+@parses_payload
 def order_update(payload: dict, *, triggered_at: datetime | None = None) -> OrderUpdate:
     if payload.get("id") is None:
         raise PayloadError("id: missing")
@@ -131,6 +137,7 @@ def order_update(payload: dict, *, triggered_at: datetime | None = None) -> Orde
     )
 
 
+@parses_payload
 def fulfillment_update(payload: dict, *, triggered_at: datetime | None = None) -> FulfillmentUpdate:
     if payload.get("id") is None or payload.get("order_id") is None:
         raise PayloadError("id and order_id are required")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from orders.integrations import selectors, services, shopify, woocommerce
 from orders.integrations.models import Platform
+from postpurchase.limits import json_text_problem
 
 # Compared against when no connection exists, so "unknown merchant" costs the same time.
 NO_SECRET = secrets.token_urlsafe(32)
@@ -31,7 +32,8 @@ def _json_object(body: bytes) -> dict | None:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
-    return payload if isinstance(payload, dict) else None
+    # NUL and lone surrogates are valid JSON but cannot be stored: refuse, don't 500.
+    return payload if isinstance(payload, dict) and not json_text_problem(payload) else None
 
 
 @csrf_exempt

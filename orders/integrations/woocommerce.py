@@ -7,7 +7,7 @@ from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
 
-from orders.integrations.normalized import OrderUpdate, PayloadError
+from orders.integrations.normalized import OrderUpdate, PayloadError, parses_payload
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 # Not a purchase yet: a cart being checked out or a payment that failed.
@@ -44,6 +44,7 @@ def _meta(payload: dict) -> dict:
     }
 
 
+@parses_payload
 def order_update(payload: dict) -> OrderUpdate | None:
     """The order to upsert, or None if this is not (yet) a purchase."""
     if payload.get("id") is None:

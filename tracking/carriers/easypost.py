@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from django.utils.dateparse import parse_date, parse_datetime
 
-from orders.integrations.normalized import PayloadError
+from orders.integrations.normalized import PayloadError, parses_payload
 from tracking.carriers.statuses import easypost_status
 
 TOPICS = frozenset({"tracker.created", "tracker.updated"})
@@ -63,6 +63,7 @@ def _location(loc) -> str:
     return ", ".join(str(p) for p in parts if p)[:200]
 
 
+@parses_payload
 def tracker_update(event: dict) -> TrackerUpdate:
     tracker = event.get("result")
     if not isinstance(tracker, dict) or tracker.get("object") != "Tracker":

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from orders.integrations import selectors, services
 from orders.integrations.models import Platform
 from orders.integrations.webhooks import NO_SECRET
+from postpurchase.limits import json_text_problem
 from tracking.carriers import easypost
 
 
@@ -28,7 +29,8 @@ def easypost_webhook(request, merchant_slug: str):
         event = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         event = None
-    if not isinstance(event, dict) or not event.get("id"):
+    # NUL and lone surrogates are valid JSON but cannot be stored: refuse, don't 500.
+    if not isinstance(event, dict) or not event.get("id") or json_text_problem(event):
         return JsonResponse({"errors": {"payload": ["Expected an EasyPost Event."]}}, status=400)
     topic = str(event.get("description") or "")
     if topic not in easypost.TOPICS:
