@@ -210,6 +210,9 @@ def test_every_state_renders_in_three_languages_at_phone_and_desktop(
             for name, page in (("phone", phone), ("desktop", desktop)):
                 response = page.goto(f"{live_server.url}/t/{order.tracking_token}/?lang={lang}")
                 assert response.status == 200
+                full_page = lang_index == index % 3
+                if full_page:  # lazy images below the fold load only when asked
+                    page.evaluate(_LOAD_ALL_IMAGES_JS)
                 seen = page.evaluate(_PAGE_FACTS_JS)
                 assert seen["lang"] == lang
                 assert seen["heading"]
@@ -221,7 +224,7 @@ def test_every_state_renders_in_three_languages_at_phone_and_desktop(
                 # Whole page once per state (languages take turns); the first screen otherwise.
                 page.screenshot(
                     path=str(ARTIFACTS / f"{state}-{lang}-{name}.png"),
-                    full_page=lang_index == index % 3,
+                    full_page=full_page,
                 )
     # The three languages really differ (translated, not just labelled).
     assert len({headlines[("in_transit", lang)] for lang in ("en", "da", "de")}) == 3
@@ -301,12 +304,14 @@ def test_split_order_unshipped_order_and_low_contrast_branding(
     for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page = page_at(viewport)
         page.goto(f"{live_server.url}/t/{waiting.tracking_token}/")
+        page.evaluate(_LOAD_ALL_IMAGES_JS)
         assert page.locator("h1").inner_text() == "We're getting your order ready"
         page.screenshot(path=str(ARTIFACTS / f"not_shipped-en-{name}.png"), full_page=True)
         page.goto(f"{live_server.url}/t/{split.tracking_token}/")
         assert page.locator(".shipment").count() == 2
         # Older scans fold away without JavaScript; opening them shows every one.
         page.locator(".timeline__more summary").click()
+        page.evaluate(_LOAD_ALL_IMAGES_JS)
         assert page.locator(".shipment").nth(1).locator(".timeline__event").count() == 10
         assert _no_horizontal_scroll(page)
         page.screenshot(path=str(ARTIFACTS / f"split-en-{name}.png"), full_page=True)
@@ -320,11 +325,17 @@ def test_split_order_unshipped_order_and_low_contrast_branding(
     branding.save()
     page = page_at(DESKTOP)
     page.goto(f"{live_server.url}/t/{split.tracking_token}/")
+    page.evaluate(_LOAD_ALL_IMAGES_JS)
     page.screenshot(path=str(ARTIFACTS / "low-contrast-branding-desktop.png"), full_page=True)
     for selector in (".hero__title", ".link-arrow", ".product__reason", ".timeline__meta"):
         assert page.evaluate(_CONTRAST_JS, selector) >= 4.5, selector
     assert "Georgia" in page.evaluate("getComputedStyle(document.body).fontFamily")
 
+
+_LOAD_ALL_IMAGES_JS = """async () => {
+  for (const img of document.images) img.loading = "eager";
+  await Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
+}"""
 
 _PAGE_FACTS_JS = """() => ({
   lang: document.documentElement.lang,

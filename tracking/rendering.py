@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from orders.content import order_content
 from orders.models import Order, ShipmentStatus
@@ -253,8 +253,19 @@ def _problem(status: str, merchant_name: str) -> dict | None:
 
 def _steps(status: str | None) -> list[dict]:
     current = STEP_OF_STATUS.get(status, 0) if status else 0
-    last = _("Ready for pickup") if status == S.AVAILABLE_FOR_PICKUP else _("Delivered")
-    labels = [_("Ordered"), _("Shipped"), _("On the way"), _("Out for delivery"), last]
+    # Short forms under their own context: five labels share a phone's width.
+    last = (
+        pgettext("progress step", "Ready for pickup")
+        if status == S.AVAILABLE_FOR_PICKUP
+        else pgettext("progress step", "Delivered")
+    )
+    labels = [
+        pgettext("progress step", "Ordered"),
+        pgettext("progress step", "Shipped"),
+        pgettext("progress step", "On the way"),
+        pgettext("progress step", "Out for delivery"),
+        last,
+    ]
     tone = (
         "problem" if status in PROBLEM_STATUSES else "warning" if status in WARNING_STATUSES else ""
     )
