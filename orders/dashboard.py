@@ -166,7 +166,7 @@ def order_timeline(*, merchant, order) -> list[dict]:
             {
                 "at": touchpoint.sent_at or touchpoint.due_at,
                 "type": "touchpoint",
-                "title": f"{touchpoint.get_kind_display()} · {touchpoint.get_channel_display()}",
+                "title": _touchpoint_title(touchpoint),
                 "status": touchpoint.public_status,
                 "touchpoint": touchpoint,
                 "detail": touchpoint.error,
@@ -184,7 +184,7 @@ def order_timeline(*, merchant, order) -> list[dict]:
                 "type": "problem" if event.status in _problem_statuses() else "shipment",
                 "title": event.get_status_display(),
                 "detail": " · ".join(
-                    x for x in (event.shipment.carrier, event.location, event.message) if x
+                    x for x in (event.shipment.carrier.upper(), event.location, event.message) if x
                 ),
             }
         )
@@ -221,6 +221,28 @@ def order_timeline(*, merchant, order) -> list[dict]:
     entries.extend(_call_entries(merchant=merchant, order=order))
     entries.sort(key=lambda e: e["at"])
     return entries
+
+
+def _touchpoint_title(touchpoint) -> str:
+    from orders.models import ShipmentStatus
+
+    channel = _("SMS") if touchpoint.channel == Touchpoint.Channel.SMS else _("email")
+    if touchpoint.kind == Touchpoint.Kind.CONGRATULATION:
+        title = _("Congratulation %(channel)s") % {"channel": channel}
+    elif touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE:
+        status = touchpoint.payload.get("status", "")
+        label = ShipmentStatus(status).label if status in ShipmentStatus.values else status
+        title = _("Shipment update by %(channel)s: %(status)s") % {
+            "channel": channel,
+            "status": str(label).lower(),
+        }
+    elif touchpoint.kind == Touchpoint.Kind.ENDORSEMENT_REQUEST:
+        title = _("Endorsement request by %(channel)s") % {"channel": channel}
+    else:
+        title = touchpoint.get_kind_display()
+    if touchpoint.cause.startswith("resend:"):
+        title += " " + _("(sent again)")
+    return title
 
 
 def _problem_statuses():

@@ -13,6 +13,7 @@ from django.core import mail
 from PIL import Image
 
 from orders.models import Benefit, Product
+from postpurchase.dashboard import metrics
 from postpurchase.models import ApiKey, Branding, Membership
 from tests.dashboard_world import place_order, ship
 
@@ -179,6 +180,7 @@ def test_owner_edits_branding_and_watches_preview_change(page, live_server, shop
         assert saved.format == "PNG"
         assert saved.width <= 600 and saved.height <= 200
     assert page.locator("#current-logo").is_visible()
+    frame.locator("text=Gratis fragt i hele november").wait_for()
     shot(page, "07-branding-saved")
 
 
@@ -299,31 +301,34 @@ def test_owner_adds_cross_sell_rule(page, live_server, shop, merchant_a):
     shot(page, "18-cross-sell-rules")
 
 
-def test_owner_reads_metrics_drawn_from_real_data(page, live_server, shop, merchant_a):
-    from tracking.models import Rating, TrackingVisit
+def test_owner_reads_metrics_drawn_from_real_data(
+    page, live_server, shop, merchant_a, alice, anders
+):
+    from tests.test_dashboard_metrics import FIRST, LAST, expected, make_history
+    from tracking.models import TrackingVisit
 
+    facts = make_history(merchant_a, seed=7, staff=[alice, anders, None])
     anna = shop["anna"]
     for _ in range(3):
         TrackingVisit.objects.create(merchant=merchant_a, order=anna, client_hash="x")
-    Rating.objects.create(merchant=merchant_a, order=anna, score=5)
     sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
     page.click("nav >> text=Metrics")
     page.select_option("select[name=days]", "90")
     page.wait_for_url("**/metrics/?days=90")
-    assert page.locator("svg[data-chart]").count() >= 7
-    # Two orders in the period, drawn as a line and counted in the card.
-    assert page.locator("[data-metric='Orders placed'] .stat-value").inner_text() == "2"
+    page.goto(f"{live_server.url}/dashboard/metrics/?start={FIRST}&end={LAST}")
+    assert page.locator("svg[data-chart]").count() >= 8
+    period = metrics.period_between(merchant=merchant_a, first=FIRST, last=LAST)
+    want = expected(facts, period.start, period.end)
+    card = page.locator("[data-metric='Orders placed'] .stat-value")
+    assert card.inner_text() == str(want["orders"])
     assert page.locator("svg[data-chart=orders] path[data-series=current]").count() == 1
-    assert (
-        page.locator("svg[data-chart=ratings] g[data-bar='★★★★★']").get_attribute("data-value")
-        == "1"
-    )
-    # Anna's three visits make her order one at risk now.
-    assert page.locator("[data-at-risk]").inner_text() == "1"
+    due = page.locator("svg[data-chart=calls] g[data-bar='Due']").get_attribute("data-value")
+    assert due == str(want["calls_due"])
+    assert page.locator("[data-calls-by-manager] tbody tr").count() == len(want["calls_by_manager"])
     shot(page, "19-metrics")
     with page.expect_download() as download:
         page.click("text=Export CSV")
-    assert download.value.suggested_filename.startswith("metrics-")
+    assert download.value.suggested_filename == f"metrics-{FIRST}-{LAST}.csv"
 
 
 def test_phone_width_order_page(browser, live_server, shop):

@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from followups.models import FollowUpCall, Outcome
 from notifications.models import Touchpoint
-from orders.models import Customer, Order, Shipment
+from orders.models import Customer, Order, Product, Shipment
 from postpurchase.dashboard import metrics
-from tracking.models import Rating, TrackingVisit
+from tracking.models import CrossSellClick, CrossSellImpression, Rating, TrackingVisit
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +36,7 @@ def make_history(merchant, seed: int, staff: list) -> list[dict]:
     """Rows with random but known facts; returns the facts for independent counting."""
     rng = random.Random(seed)
     customer = Customer.objects.create(merchant=merchant, email=f"c{seed}@example.com")
+    plaid = Product.objects.create(merchant=merchant, sku=f"PLAID-{seed}", name="Plaid")
     facts = []
     for index in range(40):
         # Spread over the previous period, this one and a few days around both.
@@ -122,6 +123,20 @@ def make_history(merchant, seed: int, staff: list) -> list[dict]:
                 status=shipment_status,
             )
         fact["shipment"] = shipment_status
+        fact["impressions"] = [
+            placed + dt.timedelta(hours=rng.randint(1, 72)) for _ in range(rng.randint(0, 3))
+        ]
+        for at in fact["impressions"]:
+            row = CrossSellImpression.objects.create(
+                merchant=merchant, order=order, product=plaid, slot=1
+            )
+            CrossSellImpression.all_merchants.filter(pk=row.pk).update(shown_at=at)
+        fact["clicks"] = fact["impressions"][:1] if rng.random() < 0.4 else []
+        for at in fact["clicks"]:
+            row = CrossSellClick.objects.create(
+                merchant=merchant, order=order, product=plaid, slot=1
+            )
+            CrossSellClick.all_merchants.filter(pk=row.pk).update(clicked_at=at)
         fact["rating"] = None
         if rng.random() < 0.5:
             score = rng.randint(1, 5)
@@ -172,6 +187,8 @@ def expected(facts, start: dt.datetime, end: dt.datetime) -> dict:
         },
         "visits": sum(visit_counts),
         "over_two": sum(1 for n in visit_counts if n > 2),
+        "impressions": sum(1 for f in facts for at in f["impressions"] if inside(at)),
+        "clicks": sum(1 for f in facts for at in f["clicks"] if inside(at)),
         "ratings": len(ratings),
         "rating_avg": round(sum(s for s, _ in ratings) / len(ratings), 2) if ratings else None,
         "shipments": len(shipments),
@@ -213,6 +230,8 @@ def assert_metrics_match(data: dict, want: dict):
     } == want["calls_by_manager"]
     assert data["visits"]["visits"] == want["visits"]
     assert data["visits"]["over_two"] == want["over_two"]
+    assert data["cross_sell"]["impressions"] == want["impressions"]
+    assert data["cross_sell"]["clicks"] == want["clicks"]
     assert data["outcomes"]["ratings"] == want["ratings"]
     assert data["outcomes"]["average"] == want["rating_avg"]
     assert data["outcomes"]["shipments"] == want["shipments"]

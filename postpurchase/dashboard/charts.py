@@ -41,7 +41,7 @@ class LineChart:
 def line_chart(
     *, labels: list[str], current: list[float], previous: list[float], width=640, height=220
 ):
-    left, right, top, bottom = 36, 12, 12, 28
+    left, right, top, bottom = 36, 24, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = nice_max(max([*current, *previous, 0]))
     n = max(len(current), 2)

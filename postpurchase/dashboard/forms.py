@@ -68,8 +68,9 @@ class SignInForm(AuthenticationForm):
         for kind, value in (("account", email), ("ip", ip)):
             if not value:
                 continue
+            # The N-th failure in the window closes the door (hit refuses above its limit).
             verdict = ratelimit.hit(
-                f"login-fail:{kind}:{value}", limit=limits[kind], window=LOGIN_WINDOW_SECONDS
+                f"login-fail:{kind}:{value}", limit=limits[kind] - 1, window=LOGIN_WINDOW_SECONDS
             )
             if not verdict.allowed:
                 # A cache outage was logged by the limiter; signing in stays possible.

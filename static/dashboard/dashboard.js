@@ -23,6 +23,20 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // Show fields only when they apply (subject for email, status for shipment updates).
+  var conditional = document.querySelectorAll("[data-show-when]");
+  function applyConditions() {
+    conditional.forEach(function (el) {
+      var rule = el.getAttribute("data-show-when").split("=");
+      var input = el.closest("form") && el.closest("form").elements[rule[0]];
+      if (input) el.hidden = input.value !== rule[1];
+    });
+  }
+  if (conditional.length) {
+    document.addEventListener("change", applyConditions);
+    applyConditions();
+  }
+
   // WCAG 2 contrast, mirrored from postpurchase/dashboard/forms.py.
   function luminance(hex) {
     var c = [1, 3, 5].map(function (i) {
