@@ -17,6 +17,7 @@ from tests.tracking_helpers import (
     create_order,
     order_in_state,
 )
+from tests.tracking_test_urls import product_image
 from tracking.models import CrossSellClick, CrossSellRule, Rating, TrackingVisit
 
 CHROMIUM = "/usr/bin/chromium"
@@ -342,7 +343,7 @@ _PAGE_FACTS_JS = """() => ({
   heading: document.querySelector("h1").innerText,
   shipments: document.querySelectorAll(".shipment").length,
   events: document.querySelectorAll(".timeline__event").length,
-  imagesLoaded: [...document.images].every((img) => img.loading === "lazy" || img.naturalWidth > 0),
+  imagesLoaded: [...document.images].every((img) => !img.complete || img.naturalWidth > 0),
   fitsWidth: document.documentElement.scrollWidth <= window.innerWidth + 1,
 })"""
 
@@ -356,3 +357,36 @@ _CONTRAST_JS = """(selector) => {
   const a = lum(parse(getComputedStyle(el).color)), b = lum(parse(bg));
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }"""
+
+
+@pytest.mark.services
+def test_demo_orders_render_in_every_state(live_server, page_at, transactional_db):
+    """The orders `make run` loads: each page works at phone width, the logo included."""
+    from orders.models import Order
+    from postpurchase import demo
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    result = demo.load_demo()
+    orders = list(Order.objects.for_merchant(result["merchant"]).prefetch_related("shipments"))
+    statuses = {s.status for order in orders for s in order.shipments.all()}
+    assert statuses >= {"label_created", "in_transit", "delivered"}
+    page = page_at(PHONE)
+    # The demo shop's pictures live on a made-up domain: answer for it, as its CDN would.
+    page.route(
+        f"{demo.SHOP}/**",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="image/svg+xml",
+            body=product_image(None, route.request.url.rsplit("/", 1)[-1].split(".")[0]).content,
+        ),
+    )
+    for order in orders:
+        response = page.goto(f"{live_server.url}/t/{order.tracking_token}/")
+        assert response.status == 200, order.number
+        page.evaluate(_LOAD_ALL_IMAGES_JS)
+        seen = page.evaluate(_PAGE_FACTS_JS)
+        assert seen["heading"] and seen["fitsWidth"], order.number
+        assert seen["imagesLoaded"], f"{order.number}: an image did not load"
+        assert page.locator(".brand__logo").is_visible()
+        number = order.number.strip("#")
+        page.screenshot(path=str(ARTIFACTS / f"demo-{number}-phone.png"))
