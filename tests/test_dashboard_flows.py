@@ -289,3 +289,11 @@ def test_shop_integration_secret_is_stored_encrypted_and_never_shown(merchant_a,
     assert "topsecret" not in integration.secret_encrypted
     page = client.get(reverse("dashboard:api_keys")).content.decode()
     assert "topsecret" not in page and "/integrations/shopify/nordic-living/" in page
+
+
+def test_dashboard_speaks_the_browsers_language(merchant_b, bob):
+    client = signed_in(bob)
+    german = client.get(reverse("dashboard:home"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Bestellungen" in german and "Anrufliste" in german
+    danish = Client().get("/login/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Log ind i din butik" in danish

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from postpurchase.services import audit_record
@@ -76,7 +77,7 @@ class CrudScreen:
                         action=f"{self.audit_action}.{'updated' if pk else 'created'}",
                         target=str(obj)[:200],
                     )
-            messages.success(request, _("%(what)s saved.") % {"what": self.singular})
+            messages.success(request, _("%(what)s saved.") % {"what": capfirst(self.singular)})
             return redirect(f"dashboard:{self.name}s")
         status = 400 if request.method == "POST" else 200
         return render(
@@ -100,7 +101,7 @@ class CrudScreen:
                     action=f"{self.audit_action}.deleted",
                     target=label,
                 )
-        messages.success(request, _("%(what)s deleted.") % {"what": self.singular})
+        messages.success(request, _("%(what)s deleted.") % {"what": capfirst(self.singular)})
         return redirect(f"dashboard:{self.name}s")
 
     def urls(self, prefix: str, decorator):
