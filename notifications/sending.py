@@ -125,6 +125,20 @@ def _send_claimed(touchpoint: Touchpoint) -> str:
         )
         return touchpoint.status
 
+    if touchpoint.channel == Touchpoint.Channel.SMS:
+        # Cost guard (postpurchase/limits.py): daily caps per merchant and per number.
+        from postpurchase.limits import sms_quota_refusal
+
+        refusal = sms_quota_refusal(merchant=touchpoint.merchant, to=recipient)
+        if refusal:
+            touchpoint_transition(
+                touchpoint=touchpoint,
+                to_status=S.SKIPPED,
+                from_statuses=(S.SENDING,),
+                reason=refusal,
+            )
+            return touchpoint.status
+
     attempt = _start_attempt(touchpoint)
     try:
         if isinstance(message, OutgoingEmail):

@@ -159,6 +159,6 @@ def sms_quota_refusal(*, merchant, to: str) -> str:
     per_number = getattr(settings, "SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
     if sent.count() >= per_merchant:
         return f"daily SMS limit of {per_merchant} for this merchant reached"
-    if sent.filter(order__customer__phone=to).count() >= per_number:
+    if sent.filter(recipient=to).count() >= per_number:
         return f"daily SMS limit of {per_number} for this number reached"
     return ""
