@@ -25,7 +25,9 @@ PROJECT_APPS = ("postpurchase", "orders", "tracking", "notifications", "followup
 
 
 def production_env(tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never has it.
+    dropped = ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         DJANGO_SETTINGS_MODULE="postpurchase.settings",
         DJANGO_DEBUG="0",
