@@ -131,3 +131,19 @@ def test_unscoped_query_on_tenant_model_is_refused(merchant_a):
     with pytest.raises(TenantScopeError):
         Order.objects.filter(number="#1")
     assert Order.objects.for_merchant(merchant_a).count() == 0
+
+
+def test_tracking_token_carries_at_least_128_random_bits_and_is_not_the_id(api_a, merchant_a):
+    import base64
+
+    from orders.models import new_tracking_token
+
+    tokens = [new_tracking_token() for _ in range(2000)]
+    assert len(set(tokens)) == len(tokens)
+    for token in tokens[:50]:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        assert len(raw) * 8 >= 128
+    body = api_a.post("/api/v1/orders/", make_payload("tok"), format="json").json()
+    token = Order.objects.for_merchant(merchant_a).get(pk=body["id"]).tracking_token
+    assert token != str(body["id"]) and not token.isdigit()
+    assert body["tracking_url"].endswith(f"/t/{token}/")
