@@ -147,3 +147,24 @@ def test_tracking_token_carries_at_least_128_random_bits_and_is_not_the_id(api_a
     token = Order.objects.for_merchant(merchant_a).get(pk=body["id"]).tracking_token
     assert token != str(body["id"]) and not token.isdigit()
     assert body["tracking_url"].endswith(f"/t/{token}/")
+
+
+def test_same_scan_in_another_time_zone_is_a_duplicate(api_a, merchant_a, order_payload):
+    _, shipment_id = _shipment(api_a, order_payload)
+    url = f"/api/v1/shipments/{shipment_id}/events/"
+    first = {"status": "in_transit", "occurred_at": "2026-11-22T08:00:00Z"}
+    same = {"status": "in_transit", "occurred_at": "2026-11-22T09:00:00+01:00"}
+    assert api_a.post(url, first, format="json").status_code == 201
+    assert api_a.post(url, same, format="json").status_code == 200
+    assert ShipmentEvent.objects.for_merchant(merchant_a).count() == 1
+
+
+def test_an_older_event_arriving_late_notifies_no_one(api_a, merchant_a, order_payload):
+    _, shipment_id = _shipment(api_a, order_payload)
+    url = f"/api/v1/shipments/{shipment_id}/events/"
+    api_a.post(url, {"status": "delivered", "occurred_at": "2026-11-23T12:00:00Z"}, format="json")
+    updates = Touchpoint.objects.for_merchant(merchant_a).filter(kind="shipment_update")
+    before = set(updates.values_list("pk", flat=True))
+    late = {"status": "out_for_delivery", "occurred_at": "2026-11-23T07:00:00Z"}
+    assert api_a.post(url, late, format="json").json()["shipment_status"] == "delivered"
+    assert set(updates.values_list("pk", flat=True)) == before
