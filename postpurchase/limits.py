@@ -57,6 +57,55 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+class TokenProbeThrottleMiddleware:
+    """429 for a client that keeps guessing tokens in public links.
+
+    Tracking pages, unsubscribe and ambassador links are public and authorised
+    by a random token. 192 bits cannot be guessed, but a client collecting 404s
+    on those URLs is probing, so after TOKEN_PROBE_LIMIT misses in
+    TOKEN_PROBE_WINDOW seconds it is refused for the rest of the window. Buyers
+    opening their own links (200s) are never counted.
+    """
+
+    PREFIXES = ("/t/", "/n/u/", "/calls/endorse/", "/calls/ambassador/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(self.PREFIXES):
+            return self.get_response(request)
+        from django.core.cache import cache
+
+        client = request.META.get("REMOTE_ADDR", "")
+        block_key = f"token-probe-block:{client}"
+        window = getattr(settings, "TOKEN_PROBE_WINDOW", 600)
+        try:
+            blocked = cache.get(block_key)
+        except Exception:  # a cache outage must not take public pages down
+            blocked = None
+        if blocked:
+            response = JsonResponse(
+                {"errors": {"detail": ["Too many requests for unknown links. Try again later."]}},
+                status=429,
+            )
+            response["Retry-After"] = str(window)
+            return response
+        response = self.get_response(request)
+        if response.status_code == 404:
+            verdict = ratelimit.hit(
+                f"token-probe:{client}",
+                limit=getattr(settings, "TOKEN_PROBE_LIMIT", 30),
+                window=window,
+            )
+            if not verdict.allowed:
+                try:
+                    cache.set(block_key, 1, timeout=window)
+                except Exception:
+                    logger.warning("token-probe block not stored: cache unavailable")
+        return response
+
+
 def json_text_problem(value) -> str:
     """Why PostgreSQL could not store this JSON's text, or "".
 

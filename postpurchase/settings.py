@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "postpurchase.limits.BodySizeLimitMiddleware",
+    "postpurchase.limits.TokenProbeThrottleMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -267,6 +268,9 @@ API_RATE_LIMIT = env_int("API_RATE_LIMIT", 6000)  # requests per merchant per wi
 API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
 SMS_LIMIT_PER_MERCHANT_PER_DAY = env_int("SMS_LIMIT_PER_MERCHANT_PER_DAY", 20000)
 SMS_LIMIT_PER_NUMBER_PER_DAY = env_int("SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
+# Misses on public token links (tracking, unsubscribe, ambassador) per client per window.
+TOKEN_PROBE_LIMIT = env_int("TOKEN_PROBE_LIMIT", 30)
+TOKEN_PROBE_WINDOW = env_int("TOKEN_PROBE_WINDOW", 600)
 # Buyers whose latest order is older than this are anonymised by a daily beat task
 # (orders/privacy.py). 0 keeps buyers until erased on request.
 BUYER_RETENTION_DAYS = env_int("BUYER_RETENTION_DAYS", 3 * 365)

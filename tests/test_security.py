@@ -274,3 +274,124 @@ def test_client_cannot_set_merchant_or_id_on_an_order(api_a, api_b, merchant_a, 
     assert body["id"] != 424242
     assert Order.objects.for_merchant(merchant_a).filter(external_id="MASS").exists()
     assert not Order.objects.for_merchant(merchant_b).exists()
+
+
+# --- rate limits on the public and sign-in doors ----------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(TOKEN_PROBE_LIMIT=5, TOKEN_PROBE_WINDOW=600)
+def test_guessing_tracking_tokens_is_refused_after_a_few_misses(api_a):
+    real = api_a.post("/api/v1/orders/", make_payload("TOK"), format="json").json()
+    real_path = "/" + real["tracking_url"].split("/", 3)[3]
+    prober = Client(REMOTE_ADDR="203.0.113.9")
+    statuses = [prober.get(f"/t/{secrets.token_urlsafe(24)}/").status_code for _ in range(8)]
+    assert statuses[:5] == [404] * 5
+    assert statuses[6:] == [429, 429]
+    refused = prober.get(f"/t/{secrets.token_urlsafe(24)}/")
+    assert refused.has_header("Retry-After")
+    # The buyer (another address) still gets their page; their visits are never counted.
+    buyer = Client(REMOTE_ADDR="198.51.100.7")
+    assert all(buyer.get(real_path).status_code == 200 for _ in range(10))
+    record("security", "tracking-token guessing", limit=5, tried=9, outcome="404 then 429")
+
+
+@pytest.mark.django_db
+def test_sign_in_locks_after_repeated_failures(alice):
+    client = Client()
+    for _ in range(6):
+        client.post("/login/", {"username": alice.email, "password": "wrong-password"})
+    page = client.post("/login/", {"username": alice.email, "password": "alice-password-1"})
+    assert page.status_code == 200  # the form again, not a redirect into the dashboard
+    assert "_auth_user_id" not in client.session
+    record("security", "sign-in failures per account", limit=5, tried=7, outcome="locked")
+
+
+@pytest.mark.django_db
+def test_order_lookup_answers_429_after_ten_attempts(merchant_a):
+    client = Client(REMOTE_ADDR="203.0.113.10")
+    statuses = [
+        client.post(
+            f"/t/{merchant_a.slug}/", {"number": f"#{n}", "contact": "nobody@example.com"}
+        ).status_code
+        for n in range(12)
+    ]
+    assert 429 in statuses
+    assert statuses.index(429) >= 10
+    record("security", "order lookup attempts", limit=10, tried=12, outcome="429")
+
+
+# --- audit log ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_key_creation_revocation_and_team_changes_are_audited_without_secrets(
+    merchant_a, alice, anders, caplog
+):
+    from postpurchase.models import AuditLogEntry, Membership
+
+    caplog.set_level(logging.DEBUG)
+    client = Client()
+    client.force_login(alice)
+    page = client.post("/dashboard/api-keys/", {"name": "Shopify app"})
+    assert page.status_code == 200
+    key = ApiKey.objects.for_merchant(merchant_a).get(name="Shopify app")
+    raw = re.search(r"pp_[0-9a-f]{10}_[A-Za-z0-9_-]+", page.content.decode()).group(0)
+    client.post(f"/dashboard/api-keys/{key.pk}/revoke/")
+    membership = Membership.objects.for_merchant(merchant_a).get(user=anders)
+    client.post(f"/dashboard/team/{membership.pk}/deactivate/")
+    entries = AuditLogEntry.objects.for_merchant(merchant_a)
+    actions = set(entries.values_list("action", flat=True))
+    assert {"api_key.created", "api_key.revoked", "team.deactivated"} <= actions
+    assert set(entries.values_list("actor", flat=True)) == {alice.pk}
+    everything = json.dumps(list(entries.values("target", "details")), default=str)
+    secret_part = raw.split("_", 2)[2]
+    assert secret_part not in everything
+    assert secret_part not in caplog.text
+    record("security", "audit log: keys and team", entries=entries.count(), secrets_leaked=0)
+
+
+# --- CSRF on every form ----------------------------------------------------------------
+
+# Views that take POSTs without a CSRF token, and why that is safe.
+CSRF_EXEMPT = {
+    "api/": "API: bearer-key auth, no cookies, so no cross-site request can carry credentials",
+    "n/webhooks/": "provider callbacks: signature or webhook secret checked first",
+    "integrations/": "shop-platform webhooks: merchant's HMAC checked first",
+    "t/": "public buyer pages: no session; rating and lookup are token/throttle guarded",
+    "n/u/": "one-click unsubscribe (RFC 8058): mail clients POST without a token",
+    "calls/twilio/": "Twilio status callbacks: signature checked first",
+    "calls/ambassador/opt-out/": "one-click opt-out from an email: signed token, no session",
+    "carriers/": "carrier webhooks: merchant's HMAC checked first",
+}
+
+
+def _dummy_url(route: str) -> str:
+    def fill(match):
+        converter = match.group(1) or "str"
+        return {"int": "1", "uuid": "00000000-0000-0000-0000-000000000000"}.get(converter, "x")
+
+    path = re.sub(r"<(?:(\w+):)?\w+>", lambda m: fill(m), route)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+@pytest.mark.django_db
+def test_every_session_form_refuses_a_post_without_csrf_token(alice):
+    from tests.test_isolation import walk_patterns
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    checked, accepted = 0, []
+    for route, name in walk_patterns():
+        if "(?P<" in route or route.startswith("platform-admin/") or "\\" in route:
+            continue
+        if any(route.startswith(prefix) for prefix in CSRF_EXEMPT):
+            continue
+        url = _dummy_url(route)
+        response = client.post(url, {"anything": "1"})
+        checked += 1
+        if response.status_code != 403:
+            accepted.append(f"{url} ({name}) -> {response.status_code}")
+    assert checked >= 20
+    assert not accepted, "POST without CSRF token was not refused:\n" + "\n".join(accepted)
+    record("security", "CSRF enforced on session forms", urls=checked, unprotected=0)
