@@ -46,7 +46,7 @@ class Touchpoint(TenantModel):
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="touchpoints")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    # What caused it ("order", "shipment:12:delivered"…): with kind and channel it is
+    # What caused it ("order", "shipment:12:delivered:345"…): with kind and channel it is
     # unique, so a re-posted order or a duplicate event cannot plan a second contact.
     cause = models.CharField(max_length=100, default="order")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)

@@ -102,7 +102,9 @@ def touchpoints_plan_for_shipment_change(
         Touchpoint.Channel.EMAIL: customer.consent_email and bool(customer.email),
         Touchpoint.Channel.SMS: customer.consent_sms and bool(customer.phone),
     }
-    cause = f"shipment:{shipment.pk}:{event.status}"
+    # The event in the cause: a status that comes back (a second failed attempt after
+    # a new delivery run) is news again; a duplicate event never gets here.
+    cause = f"shipment:{shipment.pk}:{event.status}:{event.pk}"
     due = now + timezone.timedelta(seconds=conf.coalesce_seconds())
     planned = []
     for channel in (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS):

@@ -231,3 +231,14 @@ def test_german_shipment_email_for_bergmann(api_b, merchant_b, daytime):
     assert email.subject == "Ihre Bestellung #B-1 ist unterwegs"
     assert "Sie wird am 26. November 2026 erwartet." in email.body
     assert "Bergmann Möbel" in email.alternatives[0][0]
+
+
+def test_a_second_failed_attempt_is_news_again(api_a, merchant_a, annas_shipment, daytime):
+    scan(api_a, annas_shipment, "attempt_failed", "2026-11-23T08:00:00Z")
+    send_due()
+    scan(api_a, annas_shipment, "out_for_delivery", "2026-11-24T07:00:00Z")
+    send_due()
+    scan(api_a, annas_shipment, "attempt_failed", "2026-11-24T09:00:00Z")
+    send_due()
+    failed_attempt_emails = [m for m in mail.outbox if "Vi traf dig ikke hjemme" in m.subject]
+    assert len(failed_attempt_emails) == 2
