@@ -245,3 +245,19 @@ def test_import_screen_in_chromium(live_server, alice, merchant_a, tmp_path):
             context.close()
         browser.close()
     assert Order.objects.for_merchant(merchant_a).count() == 2
+
+
+def test_import_screen_speaks_danish_and_german(client, alice):
+    client.force_login(alice)
+    assert (
+        "Importér ordrer og forsendelser"
+        in client.get("/dashboard/import/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    )
+    response = _upload(client, content="a,b\n1,2\n")
+    assert response.status_code == 400
+    german = client.post(
+        "/dashboard/import/",
+        {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n", content_type="text/csv")},
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).content.decode()
+    assert "Spalte fehlt: order_id." in german
