@@ -37,6 +37,45 @@ def register_buyer_data(*, name: str, export, erase) -> None:
     _HANDLERS[name] = BuyerDataHandler(name=name, export=export, erase=erase)
 
 
+def _calls_export(*, merchant, customer, orders) -> list:
+    from followups.models import CallAttempt, FollowUpCall
+
+    calls = FollowUpCall.objects.for_merchant(merchant).filter(order__in=orders).order_by("due_at")
+    notes = {}
+    for attempt in CallAttempt.objects.for_merchant(merchant).filter(call__in=calls):
+        notes.setdefault(attempt.call_id, []).append(
+            {"at": _iso(attempt.created_at), "outcome": attempt.outcome, "note": attempt.note}
+        )
+    return [
+        {
+            "due_at": _iso(call.due_at),
+            "status": call.status,
+            "outcome": call.outcome,
+            "notes": call.notes,
+            "attempts": notes.get(call.pk, []),
+        }
+        for call in calls
+    ]
+
+
+def _calls_erase(*, merchant, customer, orders) -> int:
+    """Staff notes about a call are free text about the buyer: blank them, keep outcomes."""
+    from followups.models import Ambassador, CallAttempt, FollowUpCall
+
+    calls = FollowUpCall.objects.for_merchant(merchant).filter(order__in=orders)
+    changed = calls.update(notes="")
+    changed += CallAttempt.objects.for_merchant(merchant).filter(call__in=calls).update(note="")
+    changed += (
+        Ambassador.objects.for_merchant(merchant)
+        .filter(customer=customer)
+        .update(consent=False, opted_out_at=timezone.now(), company="", company_domain="")
+    )
+    return changed
+
+
+register_buyer_data(name="follow_up_calls", export=_calls_export, erase=_calls_erase)
+
+
 def get_customer(*, merchant: Merchant, customer_id) -> Customer:
     return get_for_merchant(Customer, merchant=merchant, pk=customer_id)
 
@@ -208,7 +247,7 @@ def customer_erase(
     touchpoints.filter(status=Touchpoint.Status.SCHEDULED).update(
         status=Touchpoint.Status.CANCELLED
     )
-    touchpoints.update(error="")
+    touchpoints.update(error="", recipient="")
     Rating.objects.for_merchant(merchant).filter(order_id__in=order_ids).update(comment="")
     TrackingVisit.objects.for_merchant(merchant).filter(order_id__in=order_ids).update(
         client_hash=""

@@ -69,6 +69,7 @@ def test_export_holds_everything_about_anna(api_a, anna):
     assert {t["kind"] for t in sofa["touchpoints"]} >= {"congratulation", "followup_call"}
     assert sofa["rating"] == {"score": 5, "comment": "Lovely, Anna H."}
     assert len(sofa["tracking_page_visits"]) == 1
+    assert data["follow_up_calls"], "the follow-up calls planned for her orders"
 
 
 def test_erase_anonymises_anna_and_keeps_the_figures(api_a, merchant_a, anna):
@@ -89,6 +90,9 @@ def test_erase_anonymises_anna_and_keeps_the_figures(api_a, merchant_a, anna):
     rating = Rating.objects.for_merchant(merchant_a).get()
     assert (rating.score, rating.comment) == (5, "")
     assert TrackingVisit.objects.for_merchant(merchant_a).get().client_hash == ""
+    assert set(Touchpoint.objects.for_merchant(merchant_a).values_list("recipient", flat=True)) == {
+        ""
+    }
     # Nothing more reaches her.
     assert not Touchpoint.objects.for_merchant(merchant_a).filter(status="scheduled").exists()
     entry = AuditLogEntry.objects.for_merchant(merchant_a).get(action="customer.erased")
@@ -97,7 +101,12 @@ def test_erase_anonymises_anna_and_keeps_the_figures(api_a, merchant_a, anna):
     assert entry.details["via"].startswith("api-key:")
 
 
-def test_erased_buyer_export_holds_no_personal_data(api_a, anna):
+def test_erased_buyer_export_holds_no_personal_data(api_a, merchant_a, anna):
+    from followups.models import FollowUpCall
+
+    FollowUpCall.objects.for_merchant(merchant_a).update(
+        notes="Anna Holm wants the Strandvejen door"
+    )
     api_a.post(f"/api/v1/customers/{anna.pk}/erase/", format="json")
     text = api_a.get(f"/api/v1/customers/{anna.pk}/export/").content.decode()
     for personal in ("anna@example.com", "+4520123456", "Holm", "Strandvejen", "Lovely"):

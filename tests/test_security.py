@@ -52,6 +52,18 @@ def test_deploy_check_is_clean_with_production_environment(tmp_path):
     record("security", "manage.py check --deploy (production env)", outcome="clean")
 
 
+def test_deploy_check_flags_anymail_without_webhook_secret(tmp_path):
+    env = production_env(tmp_path)
+    env.update(EMAIL_BACKEND="anymail.backends.postmark.EmailBackend", ANYMAIL_WEBHOOK_SECRET="")
+    args = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "postpurchase.W001" in result.stdout + result.stderr
+    env["ANYMAIL_WEBHOOK_SECRET"] = "postmark:" + secrets.token_urlsafe(24)
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_settings_make_cookies_secure_and_send_hsts(tmp_path):
     probe = (
         "import django, json; django.setup(); from django.conf import settings as s; "
