@@ -33,7 +33,8 @@ BROWSER = (
 
 
 def view(client, order, query="", **headers):
-    return client.get(f"/t/{order.tracking_token}/{query}", HTTP_USER_AGENT=BROWSER, **headers)
+    headers.setdefault("HTTP_USER_AGENT", BROWSER)
+    return client.get(f"/t/{order.tracking_token}/{query}", **headers)
 
 
 def test_page_shows_number_items_timeline_estimate_and_carrier_link(client, api_a):
@@ -289,3 +290,31 @@ def test_rules_outrank_best_sellers(client, api_a, merchant_a):
     html = view(client, order).content.decode()
     names = re.findall(r'class="product__name">([^<]+)<', html)
     assert names == ["Fabric care kit", "Alpaca throw, sand", "Wool cushion, moss green"]
+
+
+def test_rating_before_delivery_is_not_stored(client, api_a):
+    order = order_in_state(api_a, state="in_transit", external_id="1018")
+    assert b"How was it?" not in view(client, order).content
+    client.post(f"/t/{order.tracking_token}/rating/", {"score": "5"})
+    assert not Rating.objects.for_merchant(order.merchant).exists()
+
+
+def test_cancelled_order_says_so_instead_of_a_delivery_date(client, api_a):
+    order = order_in_state(api_a, state="in_transit", external_id="1019", locale="en")
+    order.cancelled_at = timezone.now()
+    order.save()
+    html = view(client, order).content.decode()
+    assert "This order was cancelled" in html
+    assert "Arriving" not in html.split("</h1>")[0]
+
+
+def test_repeated_visits_are_summed_up_for_the_worry_signal(client, api_a):
+    from tracking.selectors import order_visit_summary
+
+    order = order_in_state(api_a, state="delayed", external_id="1020")
+    for _ in range(3):
+        view(client, order)
+    view(client, order, HTTP_USER_AGENT="Mozilla/5.0 (iPhone) Mobile Safari/604.1")
+    summary = order_visit_summary(merchant=order.merchant, order_id=order.pk)
+    assert (summary.visits, summary.visitors) == (4, 2)
+    assert summary.last_visit_at is not None

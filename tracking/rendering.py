@@ -353,7 +353,13 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
             }
         )
 
-    if not shipments:
+    if order.cancelled_at is not None:
+        hero = {
+            "headline": _("This order was cancelled"),
+            "detail": _("Questions? %(shop)s is happy to help.") % {"shop": merchant.name},
+            "tone": "problem",
+        }
+    elif not shipments:
         hero = {
             "headline": _("We're getting your order ready"),
             "detail": _("You'll see the delivery date here as soon as it ships."),
@@ -428,9 +434,9 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
         },
         "hero": hero,
         # One package (or none yet): its progress sits in the top card.
-        "hero_steps": shipment_views[0]["steps"]
-        if len(shipment_views) == 1
-        else None
+        "hero_steps": None
+        if order.cancelled_at is not None or len(shipment_views) > 1
+        else shipment_views[0]["steps"]
         if shipment_views
         else _steps(None),
         "shipments": shipment_views,

@@ -10,6 +10,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -17,7 +18,15 @@ from django.db.models import (
     Sum,
 )
 
-from orders.models import LineItem, Order, Product, Shipment, ShipmentEvent, ShipmentItem
+from orders.models import (
+    LineItem,
+    Order,
+    Product,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
+    ShipmentStatus,
+)
 from postpurchase.models import Merchant
 from tracking.models import (
     CrossSellClick,
@@ -25,6 +34,7 @@ from tracking.models import (
     CrossSellRule,
     Rating,
     TrackingSettings,
+    TrackingVisit,
 )
 
 TOKEN_MAX_LENGTH = 64
@@ -76,6 +86,35 @@ def order_page_data(order: Order) -> tuple[list[LineItem], list[Shipment]]:
         )
     )
     return items, shipments
+
+
+def order_is_delivered(order: Order) -> bool:
+    """At least one parcel of the order has arrived: the buyer can say how it was."""
+    return (
+        Shipment.objects.for_merchant(order.merchant)
+        .filter(order=order, status=ShipmentStatus.DELIVERED)
+        .exists()
+    )
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    visits: int
+    visitors: int  # distinct client hashes
+    last_visit_at: datetime | None
+
+
+def order_visit_summary(*, merchant: Merchant, order_id: int, since: datetime | None = None):
+    """How often buyers opened an order's tracking page: repeated looks signal worry."""
+    visits = TrackingVisit.objects.for_merchant(merchant).filter(order_id=order_id)
+    if since is not None:
+        visits = visits.filter(visited_at__gte=since)
+    numbers = visits.aggregate(
+        visits=Count("id"), visitors=Count("client_hash", distinct=True), last=Max("visited_at")
+    )
+    return VisitSummary(
+        visits=numbers["visits"], visitors=numbers["visitors"], last_visit_at=numbers["last"]
+    )
 
 
 def order_rating(order: Order) -> Rating | None:

@@ -20,6 +20,7 @@ from tracking.visitors import client_address_key, client_hash, is_counted_visito
 
 LOOKUP_LIMIT = 10  # attempts per client per window
 LOOKUP_WINDOW = 15 * 60
+RATING_LIMIT = 20  # per order per hour
 
 
 def _csp(image_origins=()) -> str:
@@ -147,6 +148,7 @@ def crosssell_click(request, token: str, product_id: int, slot: int):
     order = selectors.order_by_token(token)
     if order is None:
         return _not_found(request)
+    slot = min(slot, 99)
     product = selectors.clickable_product(order=order, product_id=product_id)
     target = rendering.safe_url(product.url) if product else ""
     if not target or target.startswith("/"):
@@ -156,7 +158,7 @@ def crosssell_click(request, token: str, product_id: int, slot: int):
             merchant=order.merchant,
             order=order,
             product=product,
-            slot=min(slot, 99),
+            slot=slot,
             client_hash=client_hash(request),
         )
     return _private(HttpResponseRedirect(with_attribution(target, slot=slot)))
@@ -193,15 +195,19 @@ def rating_submit(request, token: str):
     page = reverse("tracking:page", kwargs={"key": order.tracking_token})
     lang = request.POST.get("lang", "")
     lang_query = f"?lang={lang}" if lang in rendering.LANGUAGE_CODES else ""
-    if not form.is_valid():
-        return _private(HttpResponseRedirect(f"{page}{lang_query}#rating"))
+    back = _private(HttpResponseRedirect(f"{page}{lang_query}#rating"))
+    # Ratings come after delivery; a burst from one link is not a buyer (each one
+    # also goes out as a webhook).
+    verdict = ratelimit.hit(f"tracking-rating:{order.pk}", limit=RATING_LIMIT, window=3600)
+    if not form.is_valid() or not verdict.allowed or not selectors.order_is_delivered(order):
+        return back
     services.rating_submit(
         merchant=order.merchant,
         order=order,
         score=form.cleaned_data["score"],
         comment=form.cleaned_data["comment"],
     )
-    return _private(HttpResponseRedirect(f"{page}{lang_query}#rating"))
+    return back
 
 
 @require_GET
