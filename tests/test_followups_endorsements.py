@@ -208,3 +208,16 @@ def test_german_buyer_gets_the_pre_written_note_in_german(merchant_a, maria):
     from followups.endorsements import default_message
 
     assert default_message(order=order, ambassador=maria).startswith("Hallo Lena,")
+
+
+def test_every_order_of_a_batch_is_matched_not_only_the_last(api_a, merchant_a, maria):
+    from tests.conftest import make_payload
+
+    orders = []
+    for n, email in enumerate(["jonas@studio-k.dk", "lise@studio-k.dk"]):
+        payload = make_payload(f"B{n}")
+        payload["customer"]["email"] = email
+        orders.append(payload)
+    response = api_a.post("/api/v1/orders/batch/", {"orders": orders}, format="json")
+    assert [r["status"] for r in response.json()["results"]] == [201, 201]
+    assert Endorsement.objects.for_merchant(merchant_a).count() == 2
