@@ -841,7 +841,10 @@ class Bench:
         # Shipment events on a subset: create the shipments, then send the scans steadily.
         phones = list(order_ids)[: CONF["timely_shipments"]]
         shipment_of: dict[str, int] = {}
+        shipments_started = time.monotonic()
         for phone in phones:
+            if time.monotonic() - shipments_started > CONF["budget_s"] / 2:
+                break  # a slow server: measure the events of the shipments made so far
             response = session().post(
                 f"{self.base_url}/api/v1/orders/{order_ids[phone]}/shipments/",
                 json={"carrier": "gls", "tracking_number": f"T{order_ids[phone]}"},
