@@ -26,9 +26,6 @@ pytestmark = [
         not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="chromium not installed"
     ),
 ]
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-# test itself happen between page actions, never concurrently.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +33,21 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+    # make happen between page actions, never concurrently. Only for these tests:
+    # a leaked variable would fail `check --deploy` in later tests' subprocesses.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launch(sync_playwright)
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _launch(sync_playwright):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=shutil.which("chromium") or CHROMIUM,
@@ -234,6 +246,10 @@ def test_owner_creates_and_revokes_api_key(page, live_server, shop, merchant_a):
     assert key.revoked_at is not None
     assert page.locator("[data-secret]").count() == 0
     shot(page, "12-api-key-revoked")
+    page.click("nav >> text=Audit log")
+    assert page.locator("code:has-text('api_key.revoked')").is_visible()
+    assert page.locator("code:has-text('api_key.created')").is_visible()
+    shot(page, "12b-audit-log")
 
 
 def test_account_manager_opens_order_timeline_and_adds_note(page, live_server, shop):

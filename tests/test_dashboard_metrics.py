@@ -56,8 +56,11 @@ def make_history(merchant, seed: int, staff: list) -> list[dict]:
         fact["visits"] = [
             placed + dt.timedelta(hours=rng.randint(1, 200)) for _ in range(rng.randint(0, 5))
         ]
-        for at in fact["visits"]:
-            visit = TrackingVisit.objects.create(merchant=merchant, order=order, client_hash="x")
+        fact["visit_sources"] = [rng.choice(["email", "sms", "direct"]) for _ in fact["visits"]]
+        for at, source in zip(fact["visits"], fact["visit_sources"], strict=True):
+            visit = TrackingVisit.objects.create(
+                merchant=merchant, order=order, client_hash="x", source=source
+            )
             TrackingVisit.all_merchants.filter(pk=visit.pk).update(visited_at=at)
         congrats_status = rng.choice(["sent", "delivered", "failed", "scheduled"])
         sent_at = placed + dt.timedelta(minutes=1) if congrats_status != "scheduled" else None
@@ -156,6 +159,7 @@ def expected(facts, start: dt.datetime, end: dt.datetime) -> dict:
 
     placed = [f for f in facts if inside(f["placed"])]
     congrats = [f["congrats"] for f in facts if inside(f["congrats"][1])]
+    clicked = sum(1 for f in facts if inside(f["congrats"][1]) and "email" in f["visit_sources"])
     updates = [u for f in facts for u in f["updates"] if inside(u[2])]
     calls = [f["call"] for f in facts if inside(f["call"][1])]
     ratings = [f["rating"] for f in facts if f["rating"] and inside(f["rating"][1])]
@@ -166,6 +170,7 @@ def expected(facts, start: dt.datetime, end: dt.datetime) -> dict:
         "cancelled": sum(f["cancelled"] for f in placed),
         "congrats_sent": len(congrats),
         "congrats_delivered": sum(1 for s, _ in congrats if s == "delivered"),
+        "congrats_clicked": clicked,
         "updates_email_sent": sum(
             1 for c, s, _ in updates if c == "email" and s in ("sent", "delivered", "failed")
         ),
@@ -216,6 +221,7 @@ def assert_metrics_match(data: dict, want: dict):
     assert data["outcomes"]["cancelled"] == want["cancelled"]
     assert data["congratulations"]["sent"] == want["congrats_sent"]
     assert data["congratulations"]["delivered"] == want["congrats_delivered"]
+    assert data["congratulations"]["clicked"] == want["congrats_clicked"]
     updates = data["shipment_updates"]
     assert updates["by_channel"]["email"]["sent"] == want["updates_email_sent"]
     assert updates["by_channel"]["sms"]["sent"] == want["updates_sms_sent"]

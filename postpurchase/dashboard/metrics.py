@@ -8,7 +8,7 @@ week. Periods are whole days in the merchant's time zone: [start, end).
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -82,11 +82,15 @@ def congratulation_emails(*, merchant: Merchant, period: Period) -> dict:
     # Opens and clicks exist once the engine records them (provider webhooks).
     if "opened_at" in fields:
         aggregates["opened"] = Count("id", filter=Q(opened_at__isnull=False))
-    if "clicked_at" in fields:
-        aggregates["clicked"] = Count("id", filter=Q(clicked_at__isnull=False))
+    # A click is the buyer following the email's tracking link: a visit tagged "email".
+    aggregates["clicked"] = Count("id", filter=Q(followed_link=True))
+    followed = TrackingVisit.objects.for_merchant(merchant).filter(
+        order=OuterRef("order_id"), source=TrackingVisit.Source.EMAIL
+    )
     row = (
         Touchpoint.objects.for_merchant(merchant)
         .filter(period.q("sent_at"), kind=TP.Kind.CONGRATULATION, channel=TP.Channel.EMAIL)
+        .annotate(followed_link=Exists(followed))
         .aggregate(**aggregates)
     )
     row.setdefault("opened", None)

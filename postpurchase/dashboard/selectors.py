@@ -64,6 +64,7 @@ def overview(*, merchant: Merchant, membership: Membership) -> dict:
     ratings = Rating.objects.for_merchant(merchant).filter(created_at__gte=since)
     at_risk = orders_at_risk(merchant=merchant)
     return {
+        "my_calls": my_calls_due(merchant=merchant, membership=membership),
         "orders": orders.count(),
         "congratulations_sent": sent.count(),
         "visits": visits.count(),
@@ -76,6 +77,26 @@ def overview(*, merchant: Merchant, membership: Membership) -> dict:
             .order_by("-placed_at")[:8]
         ),
     }
+
+
+def my_calls_due(*, merchant: Merchant, membership: Membership) -> dict:
+    """The signed-in person's open follow-up calls: due by tonight, and overdue."""
+    from followups.models import FollowUpCall
+
+    now = timezone.now()
+    tonight = dt.datetime.combine(
+        now.astimezone(merchant.tzinfo).date() + dt.timedelta(days=1),
+        dt.time.min,
+        tzinfo=merchant.tzinfo,
+    )
+    return (
+        FollowUpCall.objects.for_merchant(merchant)
+        .filter(assignee=membership.user, status__in=FollowUpCall.OPEN_STATUSES)
+        .aggregate(
+            today=Count("id", filter=Q(due_at__lt=tonight)),
+            overdue=Count("id", filter=Q(due_at__lt=now)),
+        )
+    )
 
 
 def preview_choices(*, merchant: Merchant, request) -> dict:
