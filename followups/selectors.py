@@ -60,12 +60,15 @@ def call_queue(
     """Today's and overdue open calls, riskiest first, then the most valuable.
 
     Snoozed calls stay out until their time. `assignee_id=None` means everyone's.
+    Nobody is called about a cancelled order or after asking to be erased.
     """
     now = now or timezone.now()
     calls = scored_calls(merchant=merchant, now=now).filter(
         Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now),
         status__in=FollowUpCall.OPEN_STATUSES,
         due_at__lt=end_of_local_day(merchant=merchant, now=now),
+        order__cancelled_at__isnull=True,
+        order__customer__erased_at__isnull=True,
     )
     if assignee_id is not None:
         calls = calls.filter(assignee_id=assignee_id)

@@ -142,6 +142,20 @@ def test_queue_is_riskiest_first_then_most_valuable(merchant_a, anders):
     assert names == ["Worried", "Calm", "Small"]
 
 
+def test_queue_leaves_out_cancelled_orders_and_erased_buyers(merchant_a, anders):
+    kept = place_order(merchant_a, "1", first_name="Kept")
+    cancelled = place_order(merchant_a, "2", first_name="Cancelled")
+    erased = place_order(merchant_a, "3", first_name="Erased")
+    for order in (kept, cancelled, erased):
+        make_due_now(call_of(order))
+    cancelled.cancelled_at = timezone.now()
+    cancelled.save(update_fields=["cancelled_at"])
+    erased.customer.erased_at = timezone.now()
+    erased.customer.save(update_fields=["erased_at"])
+    names = [e.order.customer.first_name for e in call_queue(merchant=merchant_a)]
+    assert names == ["Kept"]
+
+
 def test_whole_queue_is_scored_with_a_constant_number_of_queries(merchant_a, anders):
     def queries_for_queue():
         with CaptureQueriesContext(connection) as ctx:
