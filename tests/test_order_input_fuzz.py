@@ -146,7 +146,9 @@ def test_one_broken_field_is_rejected_cleanly_or_accepted(api_a, merchant_a, pat
     payload = make_payload(f"fuzz-{n}")
     _set(payload, path, value)
     before = _state(merchant_a)
-    response = api_a.post("/api/v1/orders/", payload, format="json")
+    # Encoded as a client would: json.dumps escapes lone surrogates (\\ud800), which
+    # the test client's own renderer cannot encode at all.
+    response = api_a.post("/api/v1/orders/", json.dumps(payload), content_type="application/json")
     _seen[response.status_code] = _seen.get(response.status_code, 0) + 1
     assert response.status_code in (200, 201, 400), (path, value, response.status_code)
     if response.status_code == 400:
