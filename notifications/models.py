@@ -54,6 +54,8 @@ class Touchpoint(TenantModel):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # First open (or click, which implies one) reported by the email provider.
+    opened_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
     recipient = models.CharField(max_length=254, blank=True)  # the address it went to

@@ -39,6 +39,7 @@ TWILIO_PERMANENT_CODES = {
 
 # anymail's normalized event types -> our status.
 ANYMAIL_DELIVERED = {"delivered", "opened", "clicked"}
+ANYMAIL_OPENED = {"opened", "clicked"}  # a click implies the email was opened
 ANYMAIL_FAILED = {"bounced", "rejected", "failed"}
 ANYMAIL_OPT_OUT = {
     "complained": Suppression.Reason.COMPLAINT,
@@ -74,6 +75,17 @@ def touchpoint_record_delivery(*, touchpoint: Touchpoint, delivered: bool, detai
         from_statuses=(S.SENT, S.SENDING, S.DELIVERED),
         reason=detail,
         error=detail[:2000],
+    )
+
+
+def touchpoint_record_open(*, touchpoint: Touchpoint, at=None) -> bool:
+    """Keep the first open only: providers report every re-open and click."""
+    from django.utils import timezone
+
+    return bool(
+        Touchpoint.all_merchants.filter(pk=touchpoint.pk, opened_at__isnull=True).update(
+            opened_at=at or timezone.now()
+        )
     )
 
 
@@ -136,6 +148,8 @@ def anymail_tracking_received(sender, event, esp_name, **kwargs):
         else ""
     )
     with transaction.atomic():
+        if event.event_type in ANYMAIL_OPENED:
+            touchpoint_record_open(touchpoint=touchpoint, at=event.timestamp)
         if event.event_type in ANYMAIL_DELIVERED:
             touchpoint_record_delivery(touchpoint=touchpoint, delivered=True, detail=detail)
         elif event.event_type in ANYMAIL_FAILED:

@@ -1,6 +1,7 @@
 """Status coming back and buyers opting out: signed or it changes nothing, and at once."""
 
 import base64
+import datetime as dt
 
 import pytest
 from django.core import mail
@@ -214,6 +215,34 @@ def test_esp_delivery_webhook_marks_the_email_delivered(api_a, merchant_a):
     assert response.status_code == 200
     congratulation.refresh_from_db()
     assert congratulation.status == "delivered"
+
+
+def test_esp_open_is_recorded_once_and_counts_in_the_metrics(api_a, merchant_a):
+    from postpurchase.dashboard.metrics import Period, congratulation_emails
+
+    place_order(api_a)
+    send_due()
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    for received_at in ("2026-11-23T10:05:00Z", "2026-11-23T11:00:00Z"):
+        response = Client().post(
+            "/n/webhooks/anymail/postmark/tracking/",
+            _postmark_event(
+                "Open",
+                "pm-1",
+                congratulation.callback_code,
+                ReceivedAt=received_at,
+                DeliveredAt=received_at,
+            ),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=_basic(),
+        )
+        assert response.status_code == 200
+    congratulation.refresh_from_db()
+    assert congratulation.opened_at.isoformat().startswith("2026-11-23T10:05")
+    assert congratulation.status == "delivered"
+    sent = congratulation.sent_at
+    period = Period(sent - dt.timedelta(hours=1), sent + dt.timedelta(hours=1), dt.UTC)
+    assert congratulation_emails(merchant=merchant_a, period=period)["opened"] == 1
 
 
 def test_esp_hard_bounce_fails_the_touchpoint_and_suppresses_the_address(api_a, merchant_a):
