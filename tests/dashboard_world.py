@@ -32,3 +32,29 @@ def ship(merchant, order, *statuses: str, start="2026-11-21T08:00:00Z"):
             data={"status": status, "occurred_at": begin + dt.timedelta(hours=6 * index)},
         )
     return shipment
+
+
+# Dashboard pages only owners and admins may use; each shows merchant data.
+SETTINGS_PAGES = [
+    "dashboard:branding",
+    "dashboard:branding_preview",
+    "dashboard:settings",
+    "dashboard:team",
+    "dashboard:api_keys",
+    "dashboard:audit_log",
+    "dashboard:metrics",
+    "dashboard:metrics_csv",
+    "dashboard:products",
+    "dashboard:product_add",
+    "dashboard:product_import",
+    "dashboard:product_export",
+    "dashboard:benefits",
+    "dashboard:benefit_add",
+    "dashboard:testimonials",
+    "dashboard:testimonial_add",
+    "dashboard:message_templates",
+    "dashboard:message_template_add",
+    "dashboard:notification_settings",
+    "dashboard:crosssell_rules",
+    "dashboard:crosssell_rule_add",
+]

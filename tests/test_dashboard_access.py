@@ -10,37 +10,13 @@ from orders.models import Testimonial as ShopTestimonial
 from postpurchase.dashboard.models import OrderNote
 from postpurchase.models import ApiKey, Membership
 from postpurchase.services import api_key_create
-from tests.dashboard_world import place_order, ship
+from tests.dashboard_world import SETTINGS_PAGES, place_order, ship
 from tracking.models import CrossSellRule
 
 pytestmark = pytest.mark.django_db
 
 # Pages every member may use (account managers included).
 MEMBER_PAGES = ["dashboard:home", "dashboard:orders"]
-# Pages for owners and admins only.
-SETTINGS_PAGES = [
-    "dashboard:branding",
-    "dashboard:branding_preview",
-    "dashboard:settings",
-    "dashboard:team",
-    "dashboard:api_keys",
-    "dashboard:audit_log",
-    "dashboard:metrics",
-    "dashboard:metrics_csv",
-    "dashboard:products",
-    "dashboard:product_add",
-    "dashboard:product_import",
-    "dashboard:product_export",
-    "dashboard:benefits",
-    "dashboard:benefit_add",
-    "dashboard:testimonials",
-    "dashboard:testimonial_add",
-    "dashboard:message_templates",
-    "dashboard:message_template_add",
-    "dashboard:notification_settings",
-    "dashboard:crosssell_rules",
-    "dashboard:crosssell_rule_add",
-]
 
 
 def signed_in(user) -> Client:
