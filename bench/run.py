@@ -378,7 +378,7 @@ class Bench:
         (self.tmp / "logs").mkdir(parents=True)
         self.procs = Processes(self.tmp / "logs", self.env)
         self.results: dict = {
-            "scale": SCALE_NAME,
+            "bench_scale": SCALE_NAME,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": {
                 "cpus": os.cpu_count(),
@@ -1231,6 +1231,13 @@ def fmt(value, unit="", digits=0):
     return f"{value:,.{digits}f}{unit}"
 
 
+def not_measured(section: str, result: dict, label: str = "") -> tuple:
+    if not wanted(section):
+        return (label or section, "not run (BENCH_ONLY)", "", "", "")
+    why = result.get("note") or result.get("error", "")
+    return (label or section, "not available" if result.get("note") else "error", "", "", why)
+
+
 def table(results: dict) -> str:
     rows = [("measure", "Postpurchase", "baseline", "ratio", "goal")]
     tr = results.get("tracking", {})
@@ -1255,9 +1262,7 @@ def table(results: dict) -> str:
             )
         )
     else:
-        rows.append(
-            ("tracking page", "not available", "", "", tr.get("note") or tr.get("error", ""))
-        )
+        rows.append(not_measured("tracking", tr, "tracking page"))
     ing = results.get("ingestion", {})
     if "single" in ing:
         raw = ing["raw_psycopg2"]["orders_per_s"]
@@ -1280,7 +1285,7 @@ def table(results: dict) -> str:
             )
         )
     else:
-        rows.append(("ingestion", "error", "", "", ing.get("error", "")))
+        rows.append(not_measured("ingestion", ing))
     dis = results.get("dispatch", {})
     if "per_s" in dis:
         rows.append(
@@ -1293,7 +1298,7 @@ def table(results: dict) -> str:
             )
         )
     else:
-        rows.append(("dispatch", "error", "", "", dis.get("error", "")))
+        rows.append(not_measured("dispatch", dis))
     tim = results.get("timeliness", {})
     if "congratulation" in tim:
         for key, label, goal in (
@@ -1311,7 +1316,7 @@ def table(results: dict) -> str:
                 )
             )
     else:
-        rows.append(("timeliness", "error", "", "", tim.get("error", "")))
+        rows.append(not_measured("timeliness", tim))
     sc = results.get("scale", {})
     if "growth" in sc:
         for key, label in (
@@ -1332,7 +1337,7 @@ def table(results: dict) -> str:
         scans = {k: v for k, v in sc["large"].get("seq_scans", {}).items() if v}
         rows.append(("seq scans on big tables", json.dumps(scans) if scans else "none", "", "", ""))
     else:
-        rows.append(("scale", "error", "", "", sc.get("error", "")))
+        rows.append(not_measured("scale", sc))
     widths = [max(len(str(row[i])) for row in rows) for i in range(5)]
     lines = []
     for n, row in enumerate(rows):
