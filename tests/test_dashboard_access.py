@@ -64,6 +64,14 @@ def test_signed_out_visitor_is_sent_to_sign_in(client):
         assert response["Location"].startswith("/login/?next="), name
 
 
+def test_site_root_leads_a_merchant_to_the_dashboard(client, alice):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:home")
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/login/?next=")
+    assert signed_in(alice).get("/", follow=True).status_code == 200
+
+
 def test_owner_opens_every_page(a_world, alice):
     client = signed_in(alice)
     for name in MEMBER_PAGES + SETTINGS_PAGES:

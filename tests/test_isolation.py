@@ -66,6 +66,7 @@ PUBLIC = {
     "followups:ambassador-opt-out": "ambassador's opt-out, authorised by a signed token",
     "notifications:unsubscribe": "buyer's one-click opt-out, authorised by a signed token",
     "healthz": "liveness probe, returns 'ok' and nothing else",
+    "root": "redirects to the dashboard, which then asks for sign-in",
     "merchant-logo": "merchants' logos, public by design (tracking pages, emails)",
     "api-schema": "OpenAPI description of the API, no merchant data",
     "api-docs": "Swagger UI page around the schema, no merchant data",
