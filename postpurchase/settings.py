@@ -189,6 +189,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.erase_expired_customers",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Raw webhook bodies and sent events hold buyers' details: kept for debugging, not forever.
+    "expire-integration-logs": {
+        "task": "orders.integrations.tasks.expire_integration_logs",
+        "schedule": crontab(minute=37, hour=3),
+    },
+    "expire-webhook-logs": {
+        "task": "notifications.webhooks_out.tasks.expire_webhook_logs",
+        "schedule": crontab(minute=47, hour=3),
+    },
     "prepare-call-queues": {
         "task": "followups.tasks.prepare_call_queues",
         "schedule": crontab(minute="*/15"),
@@ -200,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
 WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS", DEBUG)
 WEBHOOKS_OUT_RETRY_BASE_SECONDS = env_float("WEBHOOKS_OUT_RETRY_BASE_SECONDS", 30.0)
 WEBHOOKS_OUT_MAX_ATTEMPTS = env_int("WEBHOOKS_OUT_MAX_ATTEMPTS", 8)
+# Finished webhook deliveries (in and out) and uploaded CSV files are kept this long.
+DELIVERY_LOG_RETENTION_DAYS = env_int("DELIVERY_LOG_RETENTION_DAYS", 30)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Postpurchase <no-reply@postpurchase.local>")

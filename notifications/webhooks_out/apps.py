@@ -7,4 +7,5 @@ class WebhooksOutConfig(AppConfig):
     verbose_name = "Outgoing webhooks"
 
     def ready(self):
-        from notifications.webhooks_out import receivers  # noqa: F401 - connects the signal
+        # Importing connects the event signal and registers the buyer-data handler.
+        from notifications.webhooks_out import privacy, receivers  # noqa: F401

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from notifications.webhooks_out.privacy import webhook_logs_expire
 from notifications.webhooks_out.services import webhook_deliveries_due_ids, webhook_delivery_attempt
 
 logger = logging.getLogger(__name__)
@@ -28,3 +29,8 @@ def enqueue_delivery(delivery_id: int) -> None:
         deliver_webhook.delay(delivery_id)
     except Exception:
         logger.warning("broker unavailable; webhook delivery %s waits for dispatch", delivery_id)
+
+
+@shared_task
+def expire_webhook_logs() -> int:
+    return webhook_logs_expire()

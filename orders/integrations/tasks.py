@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from orders.integrations.privacy import integration_logs_expire
 from orders.integrations.services import inbound_delivery_process, inbound_due_ids
 
 logger = logging.getLogger(__name__)
@@ -31,3 +32,8 @@ def enqueue_process(delivery_id: int) -> None:
         logger.warning(
             "broker unavailable; inbound delivery %s waits for dispatch", delivery_id, exc_info=True
         )
+
+
+@shared_task
+def expire_integration_logs() -> int:
+    return integration_logs_expire()
