@@ -7,7 +7,7 @@ import pytest
 
 from orders.integrations.models import InboundDelivery
 from orders.integrations.services import integration_connect
-from orders.models import Order
+from orders.models import Order, ShipmentEvent
 from tests.integrations_helpers import apply_pending, b64_hmac, fixture
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
@@ -133,3 +133,48 @@ def test_unpaid_pending_order_is_not_a_purchase_yet(client, merchant_b, shop_b):
     post(client, "order.created", payload)
     assert apply_pending() == ["ignored"]
     assert not Order.objects.for_merchant(merchant_b).exists()
+
+
+def test_parcels_from_shipment_tracking_become_shipments_once(client, merchant_b, shop_b):
+    post(client, "order.created", fixture("woocommerce", "order_created"))
+    completed = fixture("woocommerce", "order_completed_tracked")
+    post(client, "order.updated", completed)
+    post(client, "order.updated", completed)  # WooCommerce repeats every parcel each time
+    assert apply_pending() == ["done", "done", "done"]
+
+    order = Order.objects.for_merchant(merchant_b).get()
+    shipment = order.shipments.get()
+    assert (shipment.carrier, shipment.tracking_number, shipment.status) == (
+        "dhl-de",
+        "00340434161094042557",
+        "label_created",
+    )
+    event = shipment.events.get()
+    assert event.occurred_at.isoformat() == "2026-11-21T08:00:00+00:00"
+    # Jonas agreed to email only: one "shipped" email is on its way, once.
+    updates = order.touchpoints.filter(kind="shipment_update")
+    assert sorted(updates.values_list("channel", "status")) == [
+        ("email", "scheduled"),
+        ("sms", "skipped"),
+    ]
+
+    # A second parcel added later is a second shipment; the first is not repeated.
+    later = fixture("woocommerce", "order_completed_tracked")
+    later["date_modified_gmt"] = "2026-11-22T10:00:00"
+    parcels = later["meta_data"][-1]["value"]
+    parcels.append({**parcels[0], "tracking_number": "JJD0099", "tracking_id": "second"})
+    post(client, "order.updated", later)
+    apply_pending()
+    assert sorted(order.shipments.values_list("tracking_number", flat=True)) == [
+        "00340434161094042557",
+        "JJD0099",
+    ]
+    assert ShipmentEvent.objects.for_merchant(merchant_b).count() == 2
+
+
+def test_an_order_without_the_tracking_extension_has_no_shipments(client, merchant_b, shop_b):
+    completed = fixture("woocommerce", "order_completed_tracked")
+    completed["meta_data"] = completed["meta_data"][:-1]
+    post(client, "order.created", completed)
+    assert apply_pending() == ["done"]
+    assert not Order.objects.for_merchant(merchant_b).get().shipments.exists()

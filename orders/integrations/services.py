@@ -164,7 +164,10 @@ def _apply(row: InboundDelivery) -> str:
         update = woocommerce.order_update(row.payload)
         if update is None:
             return Status.IGNORED
-        return apply_order_update(merchant=merchant, source=row.source, update=update)
+        outcome = apply_order_update(merchant=merchant, source=row.source, update=update)
+        for fulfillment in woocommerce.fulfillment_updates(row.payload):
+            apply_fulfillment_update(merchant=merchant, source=row.source, update=fulfillment)
+        return outcome
     if row.source == Platform.EASYPOST:
         update = easypost.tracker_update(row.payload)
         tracker_update_apply(merchant=merchant, update=update)

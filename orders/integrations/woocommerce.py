@@ -3,17 +3,26 @@
 import base64
 import hashlib
 import hmac
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 
-from orders.integrations.normalized import OrderUpdate, PayloadError, parses_payload
+from orders.integrations.normalized import (
+    FulfillmentUpdate,
+    OrderUpdate,
+    PayloadError,
+    parses_payload,
+)
+from orders.models import ShipmentStatus
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 # Not a purchase yet: a cart being checked out or a payment that failed.
 NOT_YET_ORDERS = frozenset({"checkout-draft", "pending", "failed", "trash"})
 CANCELLED = frozenset({"cancelled", "refunded"})
 _YES = {"yes", "1", "true", "on"}
+# WooCommerce has no shipments of its own; the Shipment Tracking extension keeps the
+# parcels in this order meta, and it comes with every order webhook.
+TRACKING_META = "_wc_shipment_tracking_items"
 
 
 def signature_valid(body: bytes, header: str | None, secret: str) -> bool:
@@ -114,3 +123,41 @@ def order_update(payload: dict) -> OrderUpdate | None:
         data=data,
         cancelled_at=version_at if status in CANCELLED else None,
     )
+
+
+@parses_payload
+def fulfillment_updates(payload: dict) -> list[FulfillmentUpdate]:
+    """The order's parcels from the Shipment Tracking extension (none without it).
+
+    Each order webhook repeats them all; applying one again changes nothing. Without a
+    carrier scan a parcel is "label created"; carrier tracking moves it on from there.
+    """
+    order_id = payload.get("id")
+    if order_id is None:
+        raise PayloadError("id: missing")
+    version_at = _gmt(
+        payload.get("date_modified_gmt") or payload.get("date_created_gmt"),
+        field="date_modified_gmt",
+    )
+    updates = []
+    for item in _meta(payload).get(TRACKING_META) or []:
+        if not isinstance(item, dict) or not str(item.get("tracking_number") or "").strip():
+            continue
+        number = str(item["tracking_number"]).strip()[:100]
+        shipped = str(item.get("date_shipped") or "")
+        carrier = item.get("custom_tracking_provider") or item.get("tracking_provider") or "Other"
+        updates.append(
+            FulfillmentUpdate(
+                external_id=f"{order_id}:{item.get('tracking_id') or number}"[:100],
+                order_external_id=str(order_id),
+                version_at=version_at,
+                carrier=str(carrier)[:50],
+                tracking_number=number,
+                occurred_at=(
+                    datetime.fromtimestamp(int(shipped), UTC) if shipped.isdigit() else version_at
+                ),
+                status=ShipmentStatus.LABEL_CREATED,
+                raw_status="shipped",
+            )
+        )
+    return updates
