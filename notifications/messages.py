@@ -105,7 +105,11 @@ def _paragraphs_html(text: str):
 def _branding_context(merchant) -> dict:
     branding = getattr(merchant, "branding", None)
     logo_url = ""
-    if branding and branding.logo:
+    # The dashboard preview shows an unsaved logo (inline PNG) or its removal.
+    preview_logo = getattr(branding, "_preview_logo_url", None)
+    if preview_logo is not None:
+        logo_url = preview_logo
+    elif branding and branding.logo:
         logo_url = branding.logo.url
         if logo_url.startswith("/"):
             logo_url = settings.PUBLIC_BASE_URL + logo_url

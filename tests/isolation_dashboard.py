@@ -4,9 +4,15 @@ Bob (merchant B) is signed in; every page either 404s for A's objects or shows
 only B's data. Objects of A are made on demand with A's secret markers in them.
 """
 
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
 from notifications.models import MessageTemplate
 from orders.models import Benefit, Product, Testimonial
-from postpurchase.models import Membership
+from postpurchase.dashboard.preview import preview_logo_data_uri, preview_logo_store
+from postpurchase.models import Membership, User
 from postpurchase.services import api_key_create
 from tests.dashboard_world import SETTINGS_PAGES
 from tracking.models import CrossSellRule
@@ -54,6 +60,31 @@ def _a_rule(w):
     return CrossSellRule.objects.create(
         merchant=w.merchant_a, product=_a_product(w), trigger_sku="SOFA-SECRET-A"
     )
+
+
+def _logo_file(colour: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 40), colour).save(buffer, format="PNG")
+    return SimpleUploadedFile("logo.png", buffer.getvalue(), "image/png")
+
+
+def _a_pending_logo(w) -> str:
+    """Alice chose a logo for A's preview but has not saved it; its token."""
+    if "a_logo_token" not in w.extra:
+        alice = User.objects.get(email="alice@nordic.example")
+        token = preview_logo_store(merchant=w.merchant_a, user=alice, upload=_logo_file("#c0ffee"))
+        w.extra["a_logo_token"] = token
+        w.extra["a_logo_uri"] = preview_logo_data_uri(
+            merchant=w.merchant_a, user=alice, token=token
+        )
+    return w.extra["a_logo_token"]
+
+
+def _a_logo_kept_and_unseen(w, response) -> bool:
+    """A's chosen logo is still Alice's, and B's response does not carry it."""
+    alice = User.objects.get(email="alice@nordic.example")
+    kept = preview_logo_data_uri(merchant=w.merchant_a, user=alice, token=w.extra["a_logo_token"])
+    return kept == w.extra["a_logo_uri"] and w.extra["a_logo_uri"] not in response.content.decode()
 
 
 def dashboard_probes(Probe) -> dict:
@@ -121,6 +152,31 @@ def dashboard_probes(Probe) -> dict:
         probes[f"dashboard:{name}_delete"] = [
             Probe(auth="dashboard", method="POST", kwargs=lambda w, make=make: {"pk": make(w).pk})
         ]
+    # A logo Alice chose but did not save: B's own choice lands in B's slot, and B's
+    # preview asked with A's token shows B's saved branding, never A's image.
+    probes["dashboard:branding_preview_logo"] = [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            expect="no-leak",
+            kwargs=with_a(_a_pending_logo),
+            body=lambda w: {"logo_upload": _logo_file("#0000ff")},
+            check=lambda w, r: (
+                r.json()["token"] != w.extra["a_logo_token"] and _a_logo_kept_and_unseen(w, r)
+            ),
+        )
+    ]
+    probes["dashboard:branding_preview"].extend(
+        Probe(
+            auth="dashboard",
+            expect="no-leak",
+            query=lambda w, view=view: {"view": view, "preview_logo": _a_pending_logo(w)},
+            check=lambda w, r: (
+                "data:image/png" not in r.content.decode() and _a_logo_kept_and_unseen(w, r)
+            ),
+        )
+        for view in ("tracking", "email")
+    )
     probes["dashboard:api_key_revoke"] = [
         Probe(
             auth="dashboard",

@@ -3,13 +3,16 @@
 Screenshots go to test-artifacts/dashboard/ (git-ignored) and are looked at.
 """
 
+import base64
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from orders.models import Benefit, Product
@@ -194,6 +197,94 @@ def test_owner_edits_branding_and_watches_preview_change(page, live_server, shop
     assert page.locator("#current-logo").is_visible()
     frame.locator("text=Gratis fragt i hele november").wait_for()
     shot(page, "07-branding-saved")
+
+
+def image_file(name: str, fmt: str, size, colour: str) -> dict:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    return {"name": name, "mimeType": f"image/{fmt.lower()}", "buffer": buffer.getvalue()}
+
+
+def wait_for_logo(logo, prefix: str) -> int:
+    """Wait until `logo` (an img) shows a src starting with `prefix`; its decoded width."""
+    from playwright.sync_api import expect
+
+    expect(logo).to_have_attribute("src", re.compile("^" + re.escape(prefix)))
+    return logo.evaluate("(img) => img.decode().then(() => img.naturalWidth)")
+
+
+def test_owner_sees_a_chosen_logo_in_the_previews_before_saving(
+    page, live_server, shop, merchant_a, alice
+):
+    from playwright.sync_api import expect
+
+    from postpurchase.dashboard.services import branding_update
+
+    old = image_file("old.png", "PNG", (300, 100), "#b03030")
+    branding_update(
+        merchant=merchant_a,
+        actor=alice,
+        values={},
+        logo_upload=SimpleUploadedFile("old.png", old["buffer"], "image/png"),
+    )
+    saved_logo = Branding.objects.get(merchant=merchant_a).logo.name
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.click("text=Branding")
+    frame = page.frame_locator("iframe[data-preview-frame]")
+    tracking_logo = frame.locator("img.brand__logo")
+    wait_for_logo(tracking_logo, "/media/logos/")
+
+    # A large JPEG: checked, resized to 400x200 and shown inline before saving.
+    page.set_input_files(
+        "#id_logo_upload", files=[image_file("new.jpg", "JPEG", (1600, 800), "#0b6e4f")]
+    )
+    assert wait_for_logo(tracking_logo, "data:image/png;base64,") == 400
+    assert Branding.objects.get(merchant=merchant_a).logo.name == saved_logo
+    shot(page, "21-branding-chosen-logo-preview", full_page=False)
+
+    page.click("[data-preview-view=email]")
+    email_logo = frame.frame_locator("iframe.mail-body").locator("img").first
+    assert wait_for_logo(email_logo, "data:image/png;base64,") == 400
+    shot(page, "22-branding-chosen-logo-email", full_page=False)
+    page.click("[data-preview-view=tracking]")
+
+    # Files that saving would refuse: the field says why and the preview keeps the saved logo.
+    for bad, message in (
+        (
+            {"name": "logo.png", "mimeType": "image/png", "buffer": b"not an image"},
+            "not an image we can read",
+        ),
+        (
+            {
+                "name": "big.png",
+                "mimeType": "image/png",
+                "buffer": b"\x89PNG\r\n\x1a\n" + b"0" * (2 * 1024 * 1024 + 1),
+            },
+            "larger than 2 MB",
+        ),
+    ):
+        page.set_input_files("#id_logo_upload", files=[bad])
+        page.locator(".field.has-error .errorlist", has_text=message).wait_for()
+        wait_for_logo(tracking_logo, "/media/logos/")
+    expect(page.locator("[data-preview-status]")).to_have_text("")
+    shot(page, "23-branding-logo-refused", full_page=False)
+    assert Branding.objects.get(merchant=merchant_a).logo.name == saved_logo
+
+    # A good file again clears the error; saving stores exactly what the preview showed.
+    page.set_input_files(
+        "#id_logo_upload", files=[image_file("new.jpg", "JPEG", (1600, 800), "#0b6e4f")]
+    )
+    wait_for_logo(tracking_logo, "data:image/png;base64,")
+    assert page.locator(".field.has-error").count() == 0
+    shown = tracking_logo.get_attribute("src")
+    assert Branding.objects.get(merchant=merchant_a).logo.name == saved_logo
+    page.click("button.btn-primary:has-text('Save branding')")
+    page.locator(".alert-success").wait_for()
+    branding = Branding.objects.get(merchant=merchant_a)
+    assert branding.logo.name != saved_logo
+    with open(branding.logo.path, "rb") as stored:
+        assert base64.b64encode(stored.read()).decode() == shown.split(",", 1)[1]
+    wait_for_logo(tracking_logo, "/media/logos/")
 
 
 def test_owner_invites_account_manager_who_sets_password_and_signs_in(

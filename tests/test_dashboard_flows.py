@@ -1,8 +1,12 @@
 """What the dashboard's forms do: sign-in throttling, logos, team rules, resend, CSV, settings."""
 
+import base64
 import io
+import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -120,6 +124,108 @@ def test_branding_preview_shows_unsaved_values_and_keeps_nothing(merchant_a, ali
     assert Branding.objects.get(merchant=merchant_a).banner_message == ""
     assert Order.objects.for_merchant(merchant_a).count() == orders_before
     assert Touchpoint.objects.for_merchant(merchant_a).count() == 0
+
+
+def preview_logo_post(client, content: bytes, name="logo.jpg", content_type="image/jpeg"):
+    upload = SimpleUploadedFile(name, content, content_type)
+    return client.post(reverse("dashboard:branding_preview_logo"), {"logo_upload": upload})
+
+
+def preview_logo_src(client, token: str, view: str) -> str | None:
+    """The data: URI of the inline logo in the preview, if it shows one."""
+    response = client.get(
+        reverse("dashboard:branding_preview"), {"view": view, "preview_logo": token}
+    )
+    assert response.status_code == 200
+    found = re.search(r"data:image/png;base64,[A-Za-z0-9+/=]+", response.content.decode())
+    return found.group(0) if found else None
+
+
+def stored_logos() -> set[str]:
+    logos = Path(settings.MEDIA_ROOT) / "logos"
+    return {path.name for path in logos.iterdir()} if logos.exists() else set()
+
+
+def test_chosen_logo_shows_in_tracking_page_and_email_previews_before_saving(merchant_a, alice):
+    client = signed_in(alice)
+    files_before = stored_logos()
+    response = preview_logo_post(client, image_bytes("JPEG", (1800, 900)))
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert response["Cache-Control"] == "no-store"
+    for view in ("tracking", "email"):
+        src = preview_logo_src(client, token, view)
+        assert src is not None, view
+        # Resized and re-encoded exactly as saving does.
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as shown:
+            assert shown.format == "PNG" and shown.size == (400, 200)
+    # Nothing is saved: no logo, no file, no audit entry.
+    assert not Branding.objects.filter(merchant=merchant_a).exclude(logo="").exists()
+    assert stored_logos() == files_before
+    assert not AuditLogEntry.objects.for_merchant(merchant_a).exists()
+
+
+def test_a_newer_choice_replaces_the_older_and_a_wrong_token_shows_the_saved_logo(alice):
+    client = signed_in(alice)
+    first = preview_logo_post(client, image_bytes("PNG", (100, 50))).json()["token"]
+    second = preview_logo_post(client, image_bytes("PNG", (120, 60))).json()["token"]
+    assert preview_logo_src(client, second, "tracking") is not None
+    assert preview_logo_src(client, first, "tracking") is None
+    assert preview_logo_src(client, "not-the-token", "tracking") is None
+    assert preview_logo_src(client, "ünïcode", "tracking") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not an image we can read"),
+        ("logo.png", b"not an image at all", "not an image we can read"),
+        ("logo.png", b"\x89PNG\r\n\x1a\n" + b"0" * (2 * 1024 * 1024 + 1), "larger than 2 MB"),
+        ("logo.png", b"", "empty"),
+    ],
+)
+def test_chosen_logo_is_refused_with_the_field_error_as_on_save(alice, name, content, message):
+    client = signed_in(alice)
+    response = preview_logo_post(client, content, name=name, content_type="image/png")
+    assert response.status_code == 400
+    assert message in " ".join(response.json()["errors"]["logo_upload"])
+    assert preview_logo_src(client, "", "tracking") is None
+
+
+def test_preview_without_file_is_a_field_error(alice):
+    response = signed_in(alice).post(reverse("dashboard:branding_preview_logo"))
+    assert response.status_code == 400
+    assert response.json()["errors"]["logo_upload"]
+
+
+def test_another_merchant_or_person_cannot_see_a_chosen_logo(merchant_a, alice, bob):
+    from postpurchase.models import Membership
+
+    token = preview_logo_post(signed_in(alice), image_bytes()).json()["token"]
+    assert preview_logo_src(signed_in(bob), token, "tracking") is None
+    # Not even a colleague at the same shop: the slot is the chooser's own.
+    admin = User.objects.create_user("admin@nordic.example", "admin-password-1")
+    Membership.objects.create(merchant=merchant_a, user=admin, role="admin")
+    assert preview_logo_src(signed_in(admin), token, "tracking") is None
+    assert preview_logo_src(signed_in(alice), token, "tracking") is not None
+
+
+def test_only_branding_editors_may_send_a_logo_to_the_preview(anders, client):
+    response = preview_logo_post(signed_in(anders), image_bytes())
+    assert response.status_code == 403
+    response = preview_logo_post(client, image_bytes())
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_remove_logo_previews_the_page_without_the_saved_logo(merchant_a, alice):
+    client = signed_in(alice)
+    upload = SimpleUploadedFile("logo.png", image_bytes(), "image/png")
+    assert branding_post(client, logo_upload=upload).status_code == 302
+    url = reverse("dashboard:branding_preview")
+    assert "brand__logo" in client.get(url, {"view": "tracking"}).content.decode()
+    removed = client.get(url, {"view": "tracking", "remove_logo": "on"}).content.decode()
+    assert "brand__logo" not in removed
+    assert Branding.objects.get(merchant=merchant_a).logo
 
 
 @pytest.mark.parametrize("view", ["email", "sms"])

@@ -96,7 +96,7 @@ class Probe:
     auth: str = "api"  # "api" (B's key) or "dashboard" (Bob signed in)
     kwargs: Any = None  # world -> URL kwargs naming A's objects
     body: Any = None  # world -> request body
-    query: dict = field(default_factory=dict)
+    query: Any = field(default_factory=dict)  # a dict, or world -> dict
     expect: str = "404"  # "404", or "no-leak" (any 2xx without A's data)
     check: Any = None  # (world, response) -> bool, an extra condition
 
@@ -451,9 +451,10 @@ def test_merchant_b_cannot_reach_merchant_a_data(probe_id, world, api_b, bob):
     kwargs = probe.kwargs(world) if probe.kwargs else {}
     url = _url_for(name, kwargs)
     client = _client_as_b(probe.auth, api_b, bob)
+    query = probe.query(world) if callable(probe.query) else probe.query
     before = _snapshot(world)
     if probe.method == "GET":
-        response = client.get(url, probe.query)
+        response = client.get(url, query)
     else:
         body = probe.body(world) if probe.body else {}
         if probe.auth == "api":
@@ -464,7 +465,7 @@ def test_merchant_b_cannot_reach_merchant_a_data(probe_id, world, api_b, bob):
             response = client.post(url, body)
     content = response.content.decode(errors="replace")
     # A search form may echo what B typed; that is B's own input, not A's data.
-    typed = json.dumps([probe.query, probe.body(world) if probe.body else None])
+    typed = json.dumps([query, probe.body(world) if probe.body else None], default=str)
     leaked = [marker for marker in A_MARKERS if marker in content and marker not in typed]
     assert not leaked, f"{probe.method} {url} as B shows A's data: {leaked}"
     if probe.expect == "404":

@@ -124,7 +124,8 @@ def _branding_for(order: Order, override) -> Branding:
 def _logo_url(branding: Branding) -> str:
     preview = getattr(branding, "_preview_logo_url", None)
     if preview is not None:
-        return safe_url(preview)
+        # The dashboard preview's unsaved logo comes inline: our own re-encoded PNG.
+        return preview if preview.startswith("data:image/png;base64,") else safe_url(preview)
     try:
         return safe_url(branding.logo.url) if branding.logo else ""
     except ValueError:

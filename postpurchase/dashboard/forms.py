@@ -218,6 +218,12 @@ class BrandingForm(forms.ModelForm):
         )
 
 
+class LogoPreviewForm(forms.Form):
+    """A logo chosen on the branding page, sent ahead of saving to show it in the preview."""
+
+    logo_upload = forms.FileField(label=_("Logo"))
+
+
 def branding_contrast_warnings(*, text: str, background: str, primary: str) -> list[str]:
     warnings = []
     try:

@@ -138,13 +138,16 @@ def integration_secrets(*, merchant: Merchant) -> list[dict]:
     return rows
 
 
-def branding_preview_values(*, merchant: Merchant, params) -> dict:
+def branding_preview_values(*, merchant: Merchant, params, user=None) -> dict:
     """The edited branding values from the preview's query string.
 
     Only fields the request names are taken, and only if valid: a half-typed colour
-    keeps showing the saved one instead of breaking the preview.
+    keeps showing the saved one instead of breaking the preview. A logo `user` chose
+    (`preview_logo` token) shows instead of the saved one, as saving would do;
+    `remove_logo` without one shows none.
     """
     from postpurchase.dashboard.forms import BrandingForm
+    from postpurchase.dashboard.preview import preview_logo_data_uri
     from postpurchase.models import Branding
 
     instance = Branding.objects.filter(merchant=merchant).first() or Branding(merchant=merchant)
@@ -158,6 +161,13 @@ def branding_preview_values(*, merchant: Merchant, params) -> dict:
     }
     if any(key.startswith("link_") for key in params) and "shop_links" in cleaned:
         values["shop_links"] = cleaned["shop_links"]
+    chosen_logo = user and preview_logo_data_uri(
+        merchant=merchant, user=user, token=params.get("preview_logo", "")
+    )
+    if chosen_logo:
+        values["logo_url"] = chosen_logo
+    elif cleaned.get("remove_logo"):
+        values["logo_url"] = ""
     return values
 
 

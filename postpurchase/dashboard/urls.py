@@ -16,6 +16,7 @@ urlpatterns = [
     path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("audit/", views.audit_log, name="audit_log"),
     path("branding/preview/", views.branding_preview, name="branding_preview"),
+    path("branding/preview/logo/", views.branding_preview_logo, name="branding_preview_logo"),
     path("metrics/", views.metrics, name="metrics"),
     path("metrics.csv", views.metrics_csv, name="metrics_csv"),
     path("", include("orders.dashboard")),

@@ -4,7 +4,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -21,10 +21,11 @@ from postpurchase.dashboard.forms import (
     CallRulesForm,
     IntegrationForm,
     InviteForm,
+    LogoPreviewForm,
     PeriodForm,
     TrackingPageForm,
 )
-from postpurchase.dashboard.preview import sample_order
+from postpurchase.dashboard.preview import preview_logo_store, sample_order
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.middleware import DEFAULT_CSP
 from postpurchase.models import LOCALES, ApiKey, AuditLogEntry, Branding, Membership
@@ -251,7 +252,9 @@ def branding_preview(request):
     locale = request.GET.get("locale") or merchant.default_locale
     if locale not in dict(LOCALES):
         locale = merchant.default_locale
-    values = selectors.branding_preview_values(merchant=merchant, params=request.GET)
+    values = selectors.branding_preview_values(
+        merchant=merchant, params=request.GET, user=request.user
+    )
     with sample_order(
         merchant=merchant, state=state, locale=locale, branding_values=values
     ) as order:
@@ -271,6 +274,32 @@ def branding_preview(request):
     response["Content-Security-Policy"] = PREVIEW_CSP
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@merchant_required(*SETTINGS_ROLES)
+def branding_preview_logo(request):
+    """Take a chosen logo before saving: checked and resized as on save, kept for the preview.
+
+    Answers the token the preview asks with, or 400 with the field's messages.
+    """
+    form = LogoPreviewForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            token = preview_logo_store(
+                merchant=request.merchant,
+                user=request.user,
+                upload=form.cleaned_data["logo_upload"],
+            )
+        except ValidationError as error:
+            form.add_error("logo_upload", error)
+        else:
+            return JsonResponse({"token": token}, headers={"Cache-Control": "no-store"})
+    errors = {
+        field: [error["message"] for error in field_errors]
+        for field, field_errors in form.errors.get_json_data().items()
+    }
+    return JsonResponse({"errors": errors}, status=400)
 
 
 def _period(request):

@@ -58,6 +58,10 @@
   var base = frame.getAttribute("src").split("?")[0];
   var view = "tracking";
   var timer = null;
+  var logoInput = form.querySelector("input[type=file][name=logo_upload]");
+  var logoUrl = form.getAttribute("data-preview-logo-url");
+  var previewLogo = "";  // token of the chosen, not yet saved logo the server checked
+  var logoSends = 0;
 
   function previewUrl() {
     var params = new URLSearchParams();
@@ -68,6 +72,7 @@
     document.querySelectorAll("[data-preview-option]").forEach(function (el) {
       params.set(el.name, el.value);
     });
+    if (previewLogo) params.set("preview_logo", previewLogo);
     params.set("view", view);
     return base + "?" + params.toString();
   }
@@ -106,12 +111,59 @@
   }
 
   form.addEventListener("input", function (event) {
+    if (event.target === logoInput) return;  // sent by sendLogo() below
     var hex = document.querySelector('[data-hex-for="' + event.target.id + '"]');
     if (hex) hex.textContent = event.target.value;
     updateContrast();
     schedule();
   });
-  form.addEventListener("change", schedule);
+  form.addEventListener("change", function (event) {
+    if (event.target !== logoInput) schedule();
+  });
+
+  // A chosen logo goes to the server first: checked and resized exactly as on save,
+  // then the preview asks for it by token. A refused file shows its error and the
+  // preview keeps the logo it had.
+  function showLogoErrors(messages) {
+    var field = logoInput.closest(".field");
+    field.querySelectorAll(".errorlist").forEach(function (el) { el.remove(); });
+    field.classList.toggle("has-error", messages.length > 0);
+    if (!messages.length) return;
+    var list = document.createElement("ul");
+    list.className = "errorlist";
+    messages.forEach(function (message) {
+      var item = document.createElement("li");
+      item.textContent = message;
+      list.appendChild(item);
+    });
+    field.appendChild(list);
+  }
+  function sendLogo() {
+    var file = logoInput.files[0];
+    var sent = ++logoSends;
+    previewLogo = "";
+    showLogoErrors([]);
+    if (!file) { refresh(); return; }
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    body.append("logo_upload", file);
+    if (status) status.textContent = "Updating…";
+    fetch(logoUrl, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      })
+      .catch(function () {  // offline, or an answer that is not ours (e.g. signed out)
+        var message = form.getAttribute("data-msg-logo-failed");
+        return { ok: false, data: { errors: { logo_upload: [message] } } };
+      })
+      .then(function (result) {
+        if (sent !== logoSends) return;  // a newer choice replaced this one
+        if (result.ok) previewLogo = result.data.token;
+        else showLogoErrors((result.data.errors || {}).logo_upload || []);
+        refresh();
+      });
+  }
+  if (logoInput && logoUrl) logoInput.addEventListener("change", sendLogo);
   document.querySelectorAll("[data-preview-option]").forEach(function (el) {
     el.addEventListener("change", function (event) { event.stopPropagation(); refresh(); });
   });
