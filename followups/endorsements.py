@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from django.core import signing
 from django.db import transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Upper
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from followups.models import Ambassador, Endorsement
 from notifications.models import Touchpoint
-from orders.models import Customer, Order
+from orders.models import Customer, LineItem, Order
 from postpurchase.models import Merchant
 
 SEND_SALT = "followups.endorsement.send"
@@ -148,9 +149,13 @@ def ambassador_match(*, merchant: Merchant, order: Order, now: dt.datetime | Non
     return Match(ambassador=None, matched_by="", reason=reason, peer=peer)
 
 
-def default_message(*, order: Order, ambassador: Ambassador) -> str:
-    """The pre-written note, in the buyer's language; the ambassador may change it."""
-    first_item = order.items.first()
+def default_message(*, order: Order, ambassador: Ambassador, first_item=...) -> str:
+    """The pre-written note, in the buyer's language; the ambassador may change it.
+
+    `first_item` (the order's first line, or None) saves the read when the caller has it.
+    """
+    if first_item is ...:
+        first_item = order.items.first()
     with translation.override(order.locale):
         return _(
             "Hi %(buyer)s,\n\nI heard you just ordered %(item)s from %(shop)s – congratulations! "
@@ -173,48 +178,155 @@ def _planned(touchpoint: Touchpoint) -> None:
     transaction.on_commit(lambda pk=touchpoint.pk: enqueue_send(pk))
 
 
-def endorsement_plan_for_order(*, merchant: Merchant, order: Order) -> Endorsement | None:
-    """Ask a matching ambassador, inside the order's transaction. None if nobody fits."""
-    buyer = order.customer
-    if not (buyer.email and buyer.consent_email):
+class _Candidates:
+    """The ambassadors who could congratulate some buyer of a batch, locked, with their
+    requests this month: enough to match every order of the batch in memory.
+
+    Locked before they are counted, so two transactions matching at once take turns and
+    cannot both take an ambassador's last request of the month.
+    """
+
+    def __init__(self, *, merchant: Merchant, buyers: list[Order], now: dt.datetime):
+        refs = {order.referred_by.strip() for order in buyers} - {""}
+        self.referrers: dict[str, list[Customer]] = {}
+        if refs:
+            # Like _referrer: by email (case-insensitive) or the shop's customer id.
+            for customer in (
+                Customer.objects.for_merchant(merchant)
+                .annotate(email_upper=Upper("email"))
+                .filter(
+                    Q(email_upper__in=[ref.upper() for ref in refs]) | Q(external_id__in=refs),
+                    erased_at__isnull=True,
+                )
+                .order_by("id")
+                .only("id", "email", "external_id")
+            ):
+                for ref in refs:
+                    if customer.email_upper == ref.upper() or customer.external_id == ref:
+                        self.referrers.setdefault(ref, []).append(customer)
+        domains = {company_domain_of(order.customer.email) for order in buyers} - {""}
+        wanted = Q(customer_id__in=[c.pk for found in self.referrers.values() for c in found])
+        for domain in domains:
+            wanted |= Q(company_domain__iexact=domain) | Q(customer__email__iendswith="@" + domain)
+        self.ambassadors: list[Ambassador] = []
+        if self.referrers or domains:
+            self.ambassadors = list(
+                Ambassador.objects.for_merchant(merchant)
+                .select_for_update(of=("self",))
+                .select_related("customer")
+                .filter(wanted, customer__erased_at__isnull=True)
+                .order_by("id")
+            )
+        self.asked: dict[int, int] = {}
+        if self.ambassadors:
+            self.asked = dict(
+                Endorsement.objects.for_merchant(merchant)
+                .filter(
+                    ambassador__in=self.ambassadors,
+                    requested_at__gte=month_start(merchant=merchant, now=now),
+                )
+                .values("ambassador_id")
+                .annotate(n=Count("id"))
+                .values_list("ambassador_id", "n")
+            )
+
+    def match(self, order: Order, *, cap: int) -> tuple[Ambassador, str] | None:
+        """ambassador_match's choice: the named referrer first, then the least-asked colleague."""
+        others = [a for a in self.ambassadors if a.customer_id != order.customer_id]
+        groups = []
+        referrer = next(
+            (
+                c
+                for c in self.referrers.get(order.referred_by.strip(), [])
+                if c.pk != order.customer_id
+            ),
+            None,
+        )
+        if referrer is not None:
+            groups.append(("referred_by", [a for a in others if a.customer_id == referrer.pk]))
+        domain = company_domain_of(order.customer.email)
+        if domain:
+            at = "@" + domain.upper()
+            groups.append(
+                (
+                    "company",
+                    [
+                        a
+                        for a in others
+                        if a.company_domain.upper() == domain.upper()
+                        or a.customer.email.upper().endswith(at)
+                    ],
+                )
+            )
+        for matched_by, found in groups:
+            under_cap = [a for a in found if a.is_available and self.asked.get(a.pk, 0) < cap]
+            if under_cap:
+                return min(under_cap, key=lambda a: (self.asked.get(a.pk, 0), a.pk)), matched_by
         return None
-    match = ambassador_match(merchant=merchant, order=order)
-    if match.ambassador is None:
-        return None
-    # Lock the ambassador so two orders at once cannot both take the last slot of the month.
-    ambassador = (
-        Ambassador.objects.for_merchant(merchant).select_for_update().get(pk=match.ambassador.pk)
-    )
-    cap = _monthly_cap(merchant)
-    asked = Endorsement.objects.for_merchant(merchant).filter(
-        ambassador=ambassador, requested_at__gte=month_start(merchant=merchant, now=timezone.now())
-    )
-    if asked.count() >= cap or not ambassador.is_available:
-        return None
-    endorsement = Endorsement.objects.create(
-        merchant=merchant,
-        order=order,
-        ambassador=ambassador,
-        matched_by=match.matched_by,
-        message=default_message(order=order, ambassador=match.ambassador),
-    )
-    touchpoint = Touchpoint.objects.create(
-        merchant=merchant,
-        order=order,
-        kind=Touchpoint.Kind.ENDORSEMENT_REQUEST,
-        channel=Touchpoint.Channel.EMAIL,
-        cause=f"endorsement:{endorsement.pk}:ask",
-        due_at=timezone.now(),
-        payload={"endorsement_id": endorsement.pk, "recipient": "ambassador"},
-    )
-    _planned(touchpoint)
-    return endorsement
+
+    def take(self, ambassador: Ambassador) -> None:
+        self.asked[ambassador.pk] = self.asked.get(ambassador.pk, 0) + 1
 
 
-def _monthly_cap(merchant: Merchant) -> int:
+def endorsements_plan_for_orders(
+    *, merchant: Merchant, orders: list[Order], rules=None
+) -> list[Touchpoint]:
+    """Ask a matching ambassador about each new order, inside the orders' transaction.
+
+    In bulk, in a constant number of queries, with exactly the choices that planning the
+    orders one by one in this order would make. Returns the new `endorsement_request`
+    touchpoints (history recorded; sending them after commit is the caller's part).
+    """
     from followups.services import call_settings_for
+    from notifications.history import touchpoint_record_planned
 
-    return call_settings_for(merchant=merchant).ambassador_monthly_cap
+    buyers = [o for o in orders if o.customer.email and o.customer.consent_email]
+    if not buyers:
+        return []
+    now = timezone.now()
+    candidates = _Candidates(merchant=merchant, buyers=buyers, now=now)
+    if not candidates.ambassadors:
+        return []
+    cap = (rules or call_settings_for(merchant=merchant)).ambassador_monthly_cap
+    chosen = []
+    for order in buyers:
+        found = candidates.match(order, cap=cap)
+        if found is not None:
+            candidates.take(found[0])
+            chosen.append((order, *found))
+    if not chosen:
+        return []
+    first_items = {}
+    for line in LineItem.objects.filter(order__in=[order for order, *_rest in chosen]).order_by(
+        "-position", "-id"
+    ):
+        first_items[line.order_id] = line  # descending: the first line is written last
+    endorsements = Endorsement.objects.for_merchant(merchant).bulk_create(
+        Endorsement(
+            merchant=merchant,
+            order=order,
+            ambassador=ambassador,
+            matched_by=matched_by,
+            message=default_message(
+                order=order, ambassador=ambassador, first_item=first_items.get(order.pk)
+            ),
+        )
+        for order, ambassador, matched_by in chosen
+    )
+    touchpoints = Touchpoint.objects.for_merchant(merchant).bulk_create(
+        Touchpoint(
+            merchant=merchant,
+            order=endorsement.order,
+            kind=Touchpoint.Kind.ENDORSEMENT_REQUEST,
+            channel=Touchpoint.Channel.EMAIL,
+            cause=f"endorsement:{endorsement.pk}:ask",
+            due_at=now,
+            payload={"endorsement_id": endorsement.pk, "recipient": "ambassador"},
+        )
+        for endorsement in endorsements
+    )
+    touchpoint_record_planned(touchpoints, reason="endorsement")
+    return touchpoints
 
 
 class EndorsementClosed(Exception):

@@ -5,14 +5,14 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followups import risk
 from followups.models import CallAttempt, CallSettings, FollowUp, FollowUpCall, Outcome
 from followups.scheduling import next_business_day_start
-from notifications.history import touchpoint_transition
+from notifications.history import touchpoint_transition, touchpoints_transition
 from notifications.models import Touchpoint
 from orders.models import Order
 from postpurchase.events import emit
@@ -44,106 +44,168 @@ def get_call(*, merchant: Merchant, call_id) -> FollowUpCall:
 # --- creating and assigning -------------------------------------------------------------
 
 
-def _skip_reason(*, order: Order, touchpoint: Touchpoint, rules: CallSettings) -> str:
+def _returning_customer_orders(*, merchant: Merchant, orders: list[Order]) -> set[int]:
+    """Pks of those orders whose buyer had ordered before them, as one by one would see it.
+
+    `orders` are new, in arrival order: an order sees the buyer's older orders and the
+    ones that arrived before it in `orders`, never one that arrived after it.
+    """
+    customer_ids = {order.customer_id for order in orders}
+    first_before = dict(
+        Order.objects.for_merchant(merchant)
+        .filter(customer_id__in=customer_ids)
+        .exclude(pk__in=[order.pk for order in orders])
+        .values("customer_id")
+        .annotate(first=Min("placed_at"))
+        .values_list("customer_id", "first")
+    )
+    returning = set()
+    for position, order in enumerate(orders):
+        earlier = [first_before.get(order.customer_id)] + [
+            other.placed_at for other in orders[:position] if other.customer_id == order.customer_id
+        ]
+        if any(placed is not None and placed < order.placed_at for placed in earlier):
+            returning.add(order.pk)
+    return returning
+
+
+def _skip_reason(*, order: Order, touchpoint: Touchpoint, rules: CallSettings, returning) -> str:
     if touchpoint.status == Touchpoint.Status.SKIPPED:
         return "no_consent_or_phone"
     if rules.min_order_value is not None and order.total < rules.min_order_value:
         return "below_value"
-    if rules.first_time_customers_only and (
-        Order.objects.for_merchant(order.merchant)
-        .filter(customer_id=order.customer_id, placed_at__lt=order.placed_at)
-        .exists()
-    ):
+    if rules.first_time_customers_only and order.pk in returning:
         return "returning_customer"
     return ""
 
 
-def calls_create_for_touchpoints(*, merchant: Merchant, touchpoints: list[Touchpoint]) -> list:
+def calls_create_for_touchpoints(
+    *, merchant: Merchant, touchpoints: list[Touchpoint], rules: CallSettings | None = None
+) -> list[FollowUpCall]:
     """One FollowUpCall per new followup_call touchpoint, in the planner's transaction.
 
-    Calls outside the merchant's rules are kept as `skipped` (with the reason), so
-    the queue can say why an order is not on it.
+    In bulk, in a constant number of queries however many orders a batch brings, and
+    exactly as if the orders had come one by one in `touchpoints`' order. Calls
+    outside the merchant's rules are kept as `skipped` (with the reason), so the queue
+    can say why an order is not on it.
     """
-    rules = call_settings_for(merchant=merchant)
-    created = []
+    touchpoints = [tp for tp in touchpoints if tp.kind == Touchpoint.Kind.FOLLOWUP_CALL]
+    if not touchpoints:
+        return []
+    rules = rules or call_settings_for(merchant=merchant)
+    returning = (
+        _returning_customer_orders(merchant=merchant, orders=[tp.order for tp in touchpoints])
+        if rules.first_time_customers_only
+        else set()
+    )
+    calls, ruled_out = [], {}
     for touchpoint in touchpoints:
-        if touchpoint.kind != Touchpoint.Kind.FOLLOWUP_CALL:
-            continue
-        order = touchpoint.order
-        reason = _skip_reason(order=order, touchpoint=touchpoint, rules=rules)
-        call = FollowUpCall.objects.create(
-            merchant=merchant,
-            touchpoint=touchpoint,
-            order=order,
-            due_at=touchpoint.due_at,
-            status=FollowUpCall.Status.SKIPPED if reason else FollowUpCall.Status.SCHEDULED,
-            skip_reason=reason,
+        reason = _skip_reason(
+            order=touchpoint.order, touchpoint=touchpoint, rules=rules, returning=returning
+        )
+        calls.append(
+            FollowUpCall(
+                merchant=merchant,
+                touchpoint=touchpoint,
+                order=touchpoint.order,
+                due_at=touchpoint.due_at,
+                status=FollowUpCall.Status.SKIPPED if reason else FollowUpCall.Status.SCHEDULED,
+                skip_reason=reason,
+            )
         )
         if reason and touchpoint.status != Touchpoint.Status.SKIPPED:
-            touchpoint_transition(
-                touchpoint=touchpoint,
-                to_status=Touchpoint.Status.SKIPPED,
-                from_statuses=(Touchpoint.Status.SCHEDULED,),
-                reason=f"call rules: {reason}",
-                error=f"call rules: {reason}",
-            )
-        if not reason:
-            call_assign(merchant=merchant, call=call)
-        created.append(call)
-    return created
-
-
-def _rotation_pick(*, merchant: Merchant) -> User | None:
-    """The active account manager with the fewest open calls (then fewest ever, then oldest).
-
-    Locks the merchant's account-manager memberships first, so two orders arriving
-    at once are assigned one after the other and never both to the same person
-    because both saw the same counts.
-    """
-    members = list(
-        Membership.objects.for_merchant(merchant)
-        .select_for_update()
-        .filter(role=Membership.Role.ACCOUNT_MANAGER, is_active=True, user__is_active=True)
-        .order_by("id")
-    )
-    if not members:
-        return None
-    user_ids = [m.user_id for m in members]
-    calls = FollowUpCall.objects.for_merchant(merchant).filter(assignee_id__in=user_ids)
-    open_load = dict(
-        calls.filter(status__in=FollowUpCall.OPEN_STATUSES)
-        .values("assignee_id")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "n")
-    )
-    ever = dict(calls.values("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n"))
-    chosen = min(members, key=lambda m: (open_load.get(m.user_id, 0), ever.get(m.user_id, 0), m.id))
-    return chosen.user
-
-
-def _own_account_manager(*, merchant: Merchant, order: Order) -> User | None:
-    manager_id = order.customer.account_manager_id
-    if manager_id is None:
-        return None
-    member = (
-        Membership.objects.for_merchant(merchant)
-        .select_related("user")
-        .filter(user_id=manager_id, is_active=True, user__is_active=True)
-        .first()
-    )
-    return member.user if member else None
-
-
-def call_assign(*, merchant: Merchant, call: FollowUpCall) -> FollowUpCall:
-    """The buyer's own account manager if they have one, else the fair rotation."""
-    with transaction.atomic():
-        assignee = _own_account_manager(merchant=merchant, order=call.order) or _rotation_pick(
-            merchant=merchant
+            ruled_out.setdefault(reason, []).append(touchpoint)
+    for reason, skipped in ruled_out.items():
+        touchpoints_transition(
+            touchpoints=skipped,
+            to_status=Touchpoint.Status.SKIPPED,
+            from_statuses=(Touchpoint.Status.SCHEDULED,),
+            reason=f"call rules: {reason}",
+            error=f"call rules: {reason}",
         )
-        if assignee is not None:
-            call.assignee = assignee
-            call.save(update_fields=["assignee", "updated_at"])
-    return call
+    calls_assign(merchant=merchant, calls=[c for c in calls if c.is_open])
+    FollowUpCall.objects.for_merchant(merchant).bulk_create(calls)
+    return calls
+
+
+class _Rotation:
+    """The fair rotation: the active account manager with the fewest open calls (then
+    fewest ever, then the longest-standing membership) gets the next call.
+
+    Built once for many calls: it locks the merchant's account-manager memberships
+    first, so two transactions assigning at once take turns and each counts the other's
+    committed calls, never both picking the same person from the same counts. Counts are
+    read after the lock (a statement of its own: READ COMMITTED sees what the previous
+    holder committed) and kept up to date in memory as calls are handed out.
+    """
+
+    def __init__(self, merchant: Merchant):
+        self.members = list(
+            Membership.objects.for_merchant(merchant)
+            .select_for_update(of=("self",))
+            .filter(role=Membership.Role.ACCOUNT_MANAGER, is_active=True, user__is_active=True)
+            .order_by("id")
+            .values_list("id", "user_id")
+        )
+        self.open: dict[int, int] = {}
+        self.ever: dict[int, int] = {}
+        if self.members:
+            counts = (
+                FollowUpCall.objects.for_merchant(merchant)
+                .filter(assignee_id__in=[user_id for _, user_id in self.members])
+                .values("assignee_id")
+                .annotate(
+                    open=Count("id", filter=Q(status__in=FollowUpCall.OPEN_STATUSES)),
+                    ever=Count("id"),
+                )
+            )
+            for row in counts:
+                self.open[row["assignee_id"]] = row["open"]
+                self.ever[row["assignee_id"]] = row["ever"]
+
+    def pick(self) -> int | None:
+        if not self.members:
+            return None
+        _, user_id = min(
+            self.members,
+            key=lambda m: (self.open.get(m[1], 0), self.ever.get(m[1], 0), m[0]),
+        )
+        return user_id
+
+    def count(self, user_id: int) -> None:
+        """One more open call for `user_id` (whoever assigned it)."""
+        self.open[user_id] = self.open.get(user_id, 0) + 1
+        self.ever[user_id] = self.ever.get(user_id, 0) + 1
+
+
+def _own_account_managers(*, merchant: Merchant, calls: list[FollowUpCall]) -> set[int]:
+    """Those of the buyers' own account managers who are still active on the team."""
+    wanted = {c.order.customer.account_manager_id for c in calls} - {None}
+    if not wanted:
+        return set()
+    return set(
+        Membership.objects.for_merchant(merchant)
+        .filter(user_id__in=wanted, is_active=True, user__is_active=True)
+        .values_list("user_id", flat=True)
+    )
+
+
+def calls_assign(*, merchant: Merchant, calls: list[FollowUpCall]) -> None:
+    """Set each call's assignee, in order: the buyer's own account manager if they have
+    one, else the fair rotation. Saving the calls is the caller's part."""
+    own = _own_account_managers(merchant=merchant, calls=calls)
+    needs_rotation = any(c.order.customer.account_manager_id not in own for c in calls)
+    # Built before the first call is handed out, so its counts include every call here.
+    rotation = _Rotation(merchant) if needs_rotation else None
+    for call in calls:
+        manager_id = call.order.customer.account_manager_id
+        if manager_id not in own:
+            manager_id = rotation.pick()
+        if manager_id is None:
+            continue
+        call.assignee_id = manager_id
+        if rotation is not None:
+            rotation.count(manager_id)
 
 
 def call_reassign(*, merchant: Merchant, call: FollowUpCall, assignee_id, by: User | None):
@@ -398,8 +460,17 @@ def call_queue_prepare(*, merchant: Merchant, now: dt.datetime | None = None) ->
         due_at__lt=end_of_local_day(merchant=merchant, now=now),
     )
     with transaction.atomic():
-        for call in due.filter(assignee__isnull=True).select_related("order__customer"):
-            call_assign(merchant=merchant, call=call)
+        unassigned = list(
+            due.filter(assignee__isnull=True)
+            .select_related("order__customer")
+            .order_by("due_at", "id")
+        )
+        calls_assign(merchant=merchant, calls=unassigned)
+        for call in unassigned:
+            call.updated_at = timezone.now()
+        FollowUpCall.objects.for_merchant(merchant).bulk_update(
+            [c for c in unassigned if c.assignee_id], ["assignee", "updated_at"]
+        )
         moved = due.filter(status=FollowUpCall.Status.SCHEDULED).update(
             status=FollowUpCall.Status.QUEUED, updated_at=now
         )

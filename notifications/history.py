@@ -46,6 +46,56 @@ def touchpoint_transition(
     return True
 
 
+def touchpoints_transition(
+    *,
+    touchpoints: list[Touchpoint],
+    to_status: str,
+    from_statuses: tuple[str, ...],
+    reason: str = "",
+    **fields,
+) -> list[Touchpoint]:
+    """touchpoint_transition for many touchpoints in a constant number of queries.
+
+    Locks those still in one of `from_statuses`, moves them with one UPDATE and writes
+    their history rows in one INSERT. Returns the touchpoints that moved.
+    """
+    if not touchpoints:
+        return []
+    with transaction.atomic():
+        movable = set(
+            Touchpoint.all_merchants.select_for_update()
+            .filter(pk__in=[tp.pk for tp in touchpoints], status__in=from_statuses)
+            .values_list("pk", flat=True)
+        )
+        moved = [tp for tp in touchpoints if tp.pk in movable]
+        if not moved:
+            return []
+        Touchpoint.all_merchants.filter(pk__in=movable).update(
+            status=to_status, updated_at=timezone.now(), **fields
+        )
+        TouchpointStatusChange.all_merchants.bulk_create(
+            TouchpointStatusChange(
+                merchant_id=tp.merchant_id,
+                touchpoint_id=tp.pk,
+                from_status=tp.status,
+                to_status=to_status,
+                reason=reason[:500],
+            )
+            for tp in moved
+        )
+        for tp in moved:
+            previous = tp.status
+            tp.status = to_status
+            for name, value in fields.items():
+                if not isinstance(value, F):
+                    setattr(tp, name, value)
+            if to_status == Touchpoint.Status.SENT and previous != Touchpoint.Status.SENT:
+                _emit(tp, "touchpoint.sent")
+            elif to_status == Touchpoint.Status.FAILED:
+                _emit(tp, "touchpoint.failed", reason=reason)
+    return moved
+
+
 def touchpoint_record_planned(touchpoints: list[Touchpoint], *, reason: str = "planned") -> None:
     """The first line of each new touchpoint's history."""
     TouchpointStatusChange.all_merchants.bulk_create(

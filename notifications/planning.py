@@ -6,7 +6,7 @@ Called inside the transaction that writes the cause, so a crash loses neither.
 from django.db import transaction
 from django.utils import timezone
 
-from followups.planning import followups_plan_for_new_order
+from followups.planning import followups_plan_for_new_orders
 from followups.scheduling import next_business_day_start
 from notifications import conf, quiet_hours
 from notifications.history import touchpoint_record_planned, touchpoint_transition
@@ -74,11 +74,8 @@ def touchpoints_plan_for_new_orders(*, orders: list[Order]) -> list[Touchpoint]:
     # New orders have no touchpoints yet, so no conflict can occur and pks come back.
     created = Touchpoint.objects.for_merchant(merchant).bulk_create(planned)
     touchpoint_record_planned(created)
-    by_order: dict[int, list[Touchpoint]] = {}
-    for touchpoint in created:
-        by_order.setdefault(touchpoint.order_id, []).append(touchpoint)
-    for order in orders:
-        followups_plan_for_new_order(order=order, touchpoints=by_order.get(order.pk, []))
+    # Calls and endorsement requests, all orders at once; the requests are sent at once too.
+    created += followups_plan_for_new_orders(orders=orders, touchpoints=created)
     _send_due_after_commit(created)
     return created
 

@@ -20,8 +20,9 @@ from orders.serializers import (
 from postpurchase.api_errors import _as_field_errors
 
 
-def _order_response(merchant, order, *, http_status):
-    order = selectors.order_detail_queryset(merchant=merchant).get(pk=order.pk)
+def _order_response(merchant, order, *, http_status, read_back=True):
+    if read_back:
+        order = selectors.order_detail_queryset(merchant=merchant).get(pk=order.pk)
     return Response(OrderOutput(order).data, status=http_status)
 
 
@@ -36,10 +37,12 @@ class OrderListCreateApi(ListAPIView):
         data = OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.order_upsert(merchant=request.merchant, data=data.validated_data)
+        # A new order comes back with its detail in hand (order_upsert); an update is read.
         return _order_response(
             request.merchant,
             result.order,
             http_status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            read_back=not result.created,
         )
 
 

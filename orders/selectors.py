@@ -21,3 +21,23 @@ def order_detail_queryset(*, merchant: Merchant) -> QuerySet[Order]:
             Prefetch("touchpoints", queryset=Touchpoint.all_merchants.order_by("due_at", "id")),
         )
     )
+
+
+def order_detail_prefetched(order: Order, *, items, shipments, touchpoints) -> Order:
+    """Hand `order` its detail relations as order_detail_queryset would have prefetched them.
+
+    For an order just written by this request: what it wrote is what a read would find.
+    Filled the way Django's prefetch_related fills them (a queryset with its results).
+    """
+    known = {
+        "items": sorted(items, key=lambda line: (line.position, line.pk)),
+        "shipments": list(shipments),
+        "touchpoints": sorted(touchpoints, key=lambda tp: (tp.due_at, tp.pk)),
+    }
+    order._prefetched_objects_cache = {}
+    for name, rows in known.items():
+        queryset = getattr(order, name).all()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        order._prefetched_objects_cache[name] = queryset
+    return order

@@ -13,8 +13,10 @@ from notifications.planning import (
     touchpoints_plan_for_shipment_change,
 )
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentEvent, ShipmentItem
+from orders.selectors import order_detail_prefetched
 from postpurchase.models import Merchant
 from postpurchase.tenancy import get_for_merchant
+from tracking.cache import bumps_coalesced
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,8 @@ def order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
             return _order_upsert(merchant=merchant, data=data)
 
 
-def _order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
+def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> UpsertResult:
+    """The upsert itself; `plan=False` leaves a new order's planning to the caller."""
     locale = data.get("locale") or merchant.default_locale
     order = (
         Order.objects.for_merchant(merchant)
@@ -182,8 +185,10 @@ def _order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
     changes = ItemChanges()
     changes.add(order, data["items"], [] if created else order.items.all())
     changes.apply()
-    if created:
-        touchpoints_plan_for_new_order(order=order)
+    if created and plan:
+        planned = touchpoints_plan_for_new_order(order=order)
+        # All the detail view shows is in hand: the 201 need not read it back.
+        order_detail_prefetched(order, items=changes.create, shipments=[], touchpoints=planned)
     return UpsertResult(order=order, created=created)
 
 
@@ -199,7 +204,8 @@ def orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upser
     if not orders:
         return []
     try:
-        with transaction.atomic():
+        # The tracking page cache hears of every saved row (post_save); one bump per batch.
+        with transaction.atomic(), bumps_coalesced():
             return _orders_batch_upsert(merchant=merchant, orders=orders)
     except IntegrityError:
         # A concurrent request created one of these external_ids between our read and
@@ -308,15 +314,20 @@ def _orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upse
     for index, (order, created) in placed.items():
         changes.add(order, orders[index]["items"], [] if created else old_lines.get(order.pk, []))
     changes.apply()
-    touchpoints_plan_for_new_orders(orders=new_orders)
 
     results: dict[int, UpsertResult] = {
         index: UpsertResult(order=order, created=created)
         for index, (order, created) in placed.items()
     }
     for index in later:
-        results[index] = _order_upsert(merchant=merchant, data=orders[index])
-    return [results[index] for index in range(len(orders))]
+        results[index] = _order_upsert(merchant=merchant, data=orders[index], plan=False)
+    results_in_order = [results[index] for index in range(len(orders))]
+    # Planned at once and in input order, as posting them one by one would: calls are
+    # assigned and ambassadors asked in arrival order. Each order keeps the customer
+    # instance of its own upsert (a later one reads a fresh copy), so its plan sees the
+    # buyer's consent as it was when it came.
+    touchpoints_plan_for_new_orders(orders=[r.order for r in results_in_order if r.created])
+    return results_in_order
 
 
 def shipment_items_problems(*, order: Order, items: list[dict]) -> dict[int, dict]:

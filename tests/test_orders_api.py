@@ -19,6 +19,40 @@ def test_new_order_is_created_with_tracking_url_and_touchpoints(api_a, order_pay
     assert kinds == {("congratulation", "email"), ("followup_call", "call")}
 
 
+def test_the_201_body_is_what_reading_the_order_back_gives(api_a, merchant_a, anders):
+    """The new order's detail is answered from what was written, not read back: it must
+    be exactly what GET returns, with the call skipped by the rules and the endorsement
+    request planned in the same transaction."""
+    from decimal import Decimal
+
+    from followups.endorsements import ambassador_enroll
+    from followups.models import CallSettings
+    from orders.models import Customer
+
+    CallSettings.objects.create(merchant=merchant_a, min_order_value=Decimal("5000"))
+    maria = Customer.objects.create(
+        merchant=merchant_a, email="maria@studio-k.dk", first_name="Maria", consent_email=True
+    )
+    ambassador_enroll(merchant=merchant_a, customer=maria, company="Studio K")
+    payload = make_payload("read-back", placed_at="2026-11-20T11:00:00+01:00")
+    payload["customer"]["email"] = "jonas@studio-k.dk"
+    payload["items"] = [
+        {**payload["items"][0], "sku": f"SKU-{n}", "name": f"Item {n}"} for n in (2, 1, 3)
+    ]
+
+    created = api_a.post("/api/v1/orders/", payload, format="json")
+
+    assert created.status_code == 201
+    body = created.json()
+    assert body == api_a.get(f"/api/v1/orders/{body['id']}/").json()
+    assert [(t["kind"], t["status"]) for t in body["touchpoints"]] == [
+        ("congratulation", "scheduled"),
+        ("endorsement_request", "scheduled"),
+        ("followup_call", "skipped"),
+    ]
+    assert [i["sku"] for i in body["items"]] == ["SKU-2", "SKU-1", "SKU-3"]
+
+
 def test_same_external_id_again_returns_same_order_without_second_congratulation(
     api_a, merchant_a, order_payload
 ):

@@ -4,17 +4,22 @@ These are tests, not benchmarks: they fail CI when a change adds a query per ite
 turns an indexed lookup into a scan of the whole table (`make bench` measures speed).
 """
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, Resolver404, resolve
 
+from followups.endorsements import ambassador_enroll
+from followups.models import CallSettings, Endorsement, FollowUpCall
 from notifications.dispatch import touchpoints_dispatch_due
 from notifications.models import Touchpoint
 from orders import services
-from orders.models import Order
+from orders.models import Customer, Order
 from orders.serializers import OrderInput
 from tests.conftest import make_payload
+from tests.followups_factories import account_manager
 
 
 def validated(payloads: list[dict]) -> list[dict]:
@@ -26,11 +31,11 @@ def validated(payloads: list[dict]) -> list[dict]:
     return out
 
 
-def new_orders(prefix: str, count: int) -> list[dict]:
+def new_orders(prefix: str, count: int, domain: str = "example.com") -> list[dict]:
     payloads = []
     for n in range(count):
         payload = make_payload(f"{prefix}{n}")
-        payload["customer"]["email"] = f"{prefix}{n}@example.com"
+        payload["customer"]["email"] = f"{prefix}{n}@{domain}"
         payload["items"] = payload["items"] * 3
         payloads.append(payload)
     return validated(payloads)
@@ -42,23 +47,83 @@ def queries_of(fn, *, ignore: tuple[str, ...] = ()) -> int:
     return len([q for q in ctx.captured_queries if not any(t in q["sql"] for t in ignore)])
 
 
-# The follow-up call of each new order is created and assigned one by one (round-robin
-# under a lock, each in its own savepoint, in followups): per order by design.
-FOLLOWUPS = ('"followups_', '"postpurchase_membership"', "SAVEPOINT")
-
-
-def test_batch_ingest_queries_do_not_grow_with_the_number_of_orders(merchant_a):
-    ten, fifty = new_orders("ten", 10), new_orders("fifty", 50)
-
-    for_ten = queries_of(
-        lambda: services.orders_batch_upsert(merchant=merchant_a, orders=ten), ignore=FOLLOWUPS
+@pytest.fixture
+def team_and_ambassador(merchant_a, anders):
+    """Account managers to assign calls to and an ambassador every buyer matches."""
+    account_manager(merchant_a, "birgit@nordic.example", "Birgit Lund")
+    maria = Customer.objects.create(
+        merchant=merchant_a, email="maria@studio-k.dk", first_name="Maria", consent_email=True
     )
-    for_fifty = queries_of(
-        lambda: services.orders_batch_upsert(merchant=merchant_a, orders=fifty), ignore=FOLLOWUPS
-    )
+    ambassador = ambassador_enroll(merchant=merchant_a, customer=maria, company="Studio K")
+    CallSettings.objects.create(merchant=merchant_a, ambassador_monthly_cap=1000)
+    return ambassador
 
+
+def test_batch_ingest_queries_do_not_grow_with_the_number_of_orders(
+    merchant_a, team_and_ambassador
+):
+    ten, fifty = new_orders("ten", 10, "studio-k.dk"), new_orders("fifty", 50, "studio-k.dk")
+
+    for_ten = queries_of(lambda: services.orders_batch_upsert(merchant=merchant_a, orders=ten))
+    for_fifty = queries_of(lambda: services.orders_batch_upsert(merchant=merchant_a, orders=fifty))
+
+    # Calls are assigned and ambassadors asked for the whole batch at once, too.
     assert for_fifty == for_ten
     assert Order.objects.for_merchant(merchant_a).count() == 60
+    assert (
+        FollowUpCall.objects.for_merchant(merchant_a).filter(assignee__isnull=False).count() == 60
+    )
+    assert Endorsement.objects.for_merchant(merchant_a).count() == 60
+
+
+def test_batch_ingest_queries_do_not_grow_when_call_rules_skip_orders(merchant_a, anders):
+    CallSettings.objects.create(
+        merchant=merchant_a, min_order_value=Decimal("5000"), first_time_customers_only=True
+    )
+    ten, fifty = new_orders("ten", 10), new_orders("fifty", 50)
+
+    for_ten = queries_of(lambda: services.orders_batch_upsert(merchant=merchant_a, orders=ten))
+    for_fifty = queries_of(lambda: services.orders_batch_upsert(merchant=merchant_a, orders=fifty))
+
+    assert for_fifty == for_ten
+    skipped = FollowUpCall.objects.for_merchant(merchant_a).filter(skip_reason="below_value")
+    assert skipped.count() == 60
+
+
+# Per new order through POST /api/v1/orders/: the API key; the upsert (order lookup,
+# customer lookup and insert, order, items); touchpoints and their history (with the
+# opt-out check); the follow-up call (call rules, the team locked, their open calls, the
+# call); the ambassadors who could congratulate the buyer; the transaction (BEGIN and
+# COMMIT, or a savepoint inside a test's transaction). Nothing is read back for the 201.
+SINGLE_ORDER_QUERIES = 16
+# When an ambassador fits: their requests this month, the order's first item for the
+# note, the endorsement, its request touchpoint and that one's history.
+ENDORSEMENT_QUERIES = 5
+
+
+@pytest.mark.parametrize("buyer_domain", ["studio-k.dk", "gmail.com"])
+def test_a_new_order_through_the_api_takes_a_fixed_small_number_of_queries(
+    api_a, merchant_a, team_and_ambassador, buyer_domain
+):
+    api_a.post("/api/v1/orders/", make_payload("warm-up"), format="json")  # key use recorded
+    small, big = make_payload("small"), make_payload("big")
+    small["customer"]["email"] = f"small@{buyer_domain}"
+    big["customer"]["email"] = f"big@{buyer_domain}"
+    big["items"] = [{**big["items"][0], "sku": f"SKU-{n}"} for n in range(25)]
+
+    with CaptureQueriesContext(connection) as small_ctx:
+        response = api_a.post("/api/v1/orders/", small, format="json")
+    for_big = queries_of(lambda: api_a.post("/api/v1/orders/", big, format="json"))
+
+    assert response.status_code == 201
+    endorsed = Endorsement.objects.for_merchant(merchant_a).filter(order_id=response.json()["id"])
+    expected = SINGLE_ORDER_QUERIES + (ENDORSEMENT_QUERIES if endorsed else 0)
+    assert endorsed.exists() == (buyer_domain == "studio-k.dk")
+    sql = [q["sql"] for q in small_ctx.captured_queries]
+    assert len(sql) <= expected, "\n".join(s[:120] for s in sql)
+    # One transaction (here a savepoint in the test's), none per call or endorsement.
+    assert len([s for s in sql if s.startswith("SAVEPOINT")]) <= 1
+    assert for_big == len(sql)
 
 
 def test_batch_reposting_known_orders_takes_no_more_queries_per_order(merchant_a):

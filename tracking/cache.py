@@ -8,6 +8,7 @@ uncommitted-old data between the two cannot keep it under the new version.
 """
 
 import contextlib
+import contextvars
 import logging
 import uuid
 
@@ -28,14 +29,42 @@ def merchant_version_key(merchant_id) -> str:
     return f"tracking:v:merchant:{merchant_id}"
 
 
-def _bump(key: str) -> None:
+def _bump(*keys: str) -> None:
     with contextlib.suppress(Exception):
-        cache.set(key, uuid.uuid4().hex[:12], None)
+        cache.set_many({key: uuid.uuid4().hex[:12] for key in keys}, None)
+
+
+# Inside bumps_coalesced(): the keys to bump once when the block ends.
+_pending: contextvars.ContextVar[set | None] = contextvars.ContextVar(
+    "tracking_pending_bumps", default=None
+)
 
 
 def bump(key: str) -> None:
+    pending = _pending.get()
+    if pending is not None:
+        pending.add(key)
+        return
     _bump(key)
     transaction.on_commit(lambda: _bump(key))
+
+
+@contextlib.contextmanager
+def bumps_coalesced():
+    """Bump each version once for a whole bulk write: one round trip at the end of the
+    block and one after commit, instead of two per saved row."""
+    if _pending.get() is not None:
+        yield
+        return
+    keys: set[str] = set()
+    token = _pending.set(keys)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        if keys:
+            _bump(*keys)
+            transaction.on_commit(lambda: _bump(*keys))
 
 
 def versions(order_id, merchant_id) -> tuple[str, str]:
