@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from notifications.builders import get_builder
@@ -122,7 +122,7 @@ def render_sms_preview(*, order, locale: str) -> MessagePreview:
 
 TEMPLATE_KINDS = [
     (Touchpoint.Kind.CONGRATULATION, gettext_lazy("Congratulation")),
-    (Touchpoint.Kind.SHIPMENT_UPDATE, gettext_lazy("Shipment update")),
+    (Touchpoint.Kind.SHIPMENT_UPDATE, pgettext_lazy("touchpoint kind", "Shipment update")),
 ]
 TEMPLATE_CHANNELS = [
     (Touchpoint.Channel.EMAIL, gettext_lazy("Email")),

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from postpurchase.models import LOCALES
 from postpurchase.tenancy import TenantModel
@@ -34,14 +35,15 @@ class Touchpoint(TenantModel):
         CALL = "call"
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        SENDING = "sending"  # claimed by a dispatcher; internal, shown as scheduled
-        SENT = "sent"
-        DELIVERED = "delivered"
-        FAILED = "failed"
-        SKIPPED = "skipped"
-        DONE = "done"
-        CANCELLED = "cancelled"
+        SCHEDULED = "scheduled", pgettext_lazy("message status", "Scheduled")
+        # Claimed by a dispatcher; internal, shown as scheduled.
+        SENDING = "sending", pgettext_lazy("message status", "Sending")
+        SENT = "sent", pgettext_lazy("message status", "Sent")
+        DELIVERED = "delivered", pgettext_lazy("message status", "Delivered")
+        FAILED = "failed", pgettext_lazy("message status", "Failed")
+        SKIPPED = "skipped", pgettext_lazy("message status", "Skipped")
+        DONE = "done", pgettext_lazy("message status", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="touchpoints")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -93,6 +95,11 @@ class Touchpoint(TenantModel):
     @property
     def public_status(self) -> str:
         return self.Status.SCHEDULED if self.status == self.Status.SENDING else self.status
+
+    @property
+    def public_status_label(self) -> str:
+        """`public_status` in the viewer's language."""
+        return self.Status(self.public_status).label
 
 
 class DeliveryAttempt(TenantModel):
@@ -198,6 +205,15 @@ class MessageTemplate(TenantModel):
 
     def __str__(self):
         return f"{self.kind}/{self.channel}/{self.locale} {self.shipment_status}".strip()
+
+    @property
+    def shipment_status_label(self) -> str:
+        """The status this template is for, in the viewer's language ("" for every status)."""
+        from orders.models import ShipmentStatus
+
+        if self.shipment_status in ShipmentStatus.values:
+            return ShipmentStatus(self.shipment_status).label
+        return self.shipment_status
 
 
 class Suppression(models.Model):

@@ -5,6 +5,7 @@ import secrets
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from notifications.history import touchpoint_transition
 from notifications.models import ShipmentNotificationSetting, Suppression, Touchpoint
@@ -167,15 +168,15 @@ def message_template_save(
 
     errors = template_validate(kind=kind, channel=channel, subject=subject, body=body)
     if kind not in Touchpoint.Kind.values or kind == Touchpoint.Kind.FOLLOWUP_CALL:
-        errors.setdefault("kind", []).append("Unknown message kind.")
+        errors.setdefault("kind", []).append(_("Unknown message kind."))
     if channel not in (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS):
-        errors.setdefault("channel", []).append("Choose email or SMS.")
+        errors.setdefault("channel", []).append(_("Choose email or SMS."))
     if locale not in dict(LOCALES):
-        errors.setdefault("locale", []).append("Unsupported language.")
+        errors.setdefault("locale", []).append(_("Unsupported language."))
     if shipment_status and (
         kind != Touchpoint.Kind.SHIPMENT_UPDATE or shipment_status not in DEFAULT_SHIPMENT_CHANNELS
     ):
-        errors.setdefault("shipment_status", []).append("Unknown shipment status.")
+        errors.setdefault("shipment_status", []).append(_("Unknown shipment status."))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -168,8 +168,9 @@ def order_timeline(*, merchant, order) -> list[dict]:
                 "type": "touchpoint",
                 "title": _touchpoint_title(touchpoint),
                 "status": touchpoint.public_status,
+                "status_label": touchpoint.public_status_label,
                 "touchpoint": touchpoint,
-                "detail": touchpoint.error,
+                "detail": _touchpoint_reason(touchpoint.error),
             }
         )
     events = (
@@ -194,7 +195,7 @@ def order_timeline(*, merchant, order) -> list[dict]:
                 "at": visit.visited_at,
                 "type": "visit",
                 "title": _("Tracking page visited"),
-                "detail": _("from %(source)s") % {"source": visit.get_source_display()},
+                "detail": _visit_source(visit.source),
             }
         )
     rating = Rating.objects.for_merchant(merchant).filter(order=order).first()
@@ -223,10 +224,33 @@ def order_timeline(*, merchant, order) -> list[dict]:
     return entries
 
 
+def _call_skip_reason(code: str) -> str:
+    """The call rules' reason code (stored as a code) in words."""
+    return {
+        "": "",
+        "no_consent_or_phone": _("The buyer gave no phone number or no consent to calls."),
+        "below_value": _("The order is below the value in your call rules."),
+        "returning_customer": _("A returning customer; your call rules say first-time only."),
+        "do_not_call": _("The buyer asked not to be called."),
+    }.get(code, code)
+
+
+def _visit_source(source: str) -> str:
+    return {
+        TrackingVisit.Source.EMAIL: _("Opened from the email"),
+        TrackingVisit.Source.SMS: _("Opened from the text message"),
+        TrackingVisit.Source.LOOKUP: _("Found through the order lookup"),
+    }.get(source, _("Opened directly"))
+
+
+def _channel_name(channel: str) -> str:
+    return _("SMS") if channel == Touchpoint.Channel.SMS else _("email")
+
+
 def _touchpoint_title(touchpoint) -> str:
     from orders.models import ShipmentStatus
 
-    channel = _("SMS") if touchpoint.channel == Touchpoint.Channel.SMS else _("email")
+    channel = _channel_name(touchpoint.channel)
     if touchpoint.kind == Touchpoint.Kind.CONGRATULATION:
         title = _("Congratulation %(channel)s") % {"channel": channel}
     elif touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE:
@@ -234,7 +258,7 @@ def _touchpoint_title(touchpoint) -> str:
         label = ShipmentStatus(status).label if status in ShipmentStatus.values else status
         title = _("Shipment update by %(channel)s: %(status)s") % {
             "channel": channel,
-            "status": str(label).lower(),
+            "status": label,
         }
     elif touchpoint.kind == Touchpoint.Kind.ENDORSEMENT_REQUEST:
         title = _("Endorsement request by %(channel)s") % {"channel": channel}
@@ -243,6 +267,30 @@ def _touchpoint_title(touchpoint) -> str:
     if touchpoint.cause.startswith("resend:"):
         title += " " + _("(sent again)")
     return title
+
+
+def _touchpoint_reason(error: str) -> str:
+    """Why a message was skipped, in the viewer's language; a provider's own error as is.
+
+    Planning stores these reasons in English (they are also the audit trail).
+    """
+    from orders.models import ShipmentStatus
+
+    fixed = {
+        "no email consent": _("The buyer did not agree to emails."),
+        "no sms consent": _("The buyer did not agree to text messages."),
+        "no call consent": _("The buyer did not agree to calls."),
+        "recipient opted out": _("The buyer opted out of these messages."),
+    }
+    if error.lower() in fixed:
+        return fixed[error.lower()]
+    off_in_settings = " is off in the merchant's settings"
+    status, _on, channel = error.removesuffix(off_in_settings).partition(" on ")
+    if error.endswith(off_in_settings) and channel in Touchpoint.Channel.values:
+        label = ShipmentStatus(status).label if status in ShipmentStatus.values else status
+        text = _("Updates by %(channel)s for “%(status)s” are off in your settings.")
+        return text % {"channel": _channel_name(channel), "status": label}
+    return error
 
 
 def _problem_statuses():
@@ -268,11 +316,12 @@ def _call_entries(*, merchant, order) -> list[dict]:
                     "title": _("Follow-up call %(status)s")
                     % {"status": call.get_status_display().lower()},
                     "status": call.status,
+                    "status_label": call.get_status_display(),
                     "detail": " · ".join(
                         x
                         for x in (
                             str(call.assignee) if call.assignee else "",
-                            call.skip_reason,
+                            _call_skip_reason(call.skip_reason),
                         )
                         if x
                     ),
@@ -423,6 +472,10 @@ class ProductForm(TenantModelForm, forms.ModelForm):
         ]
         labels = {
             "sku": gettext_lazy("SKU"),
+            "name": gettext_lazy("Name"),
+            "category": gettext_lazy("Category"),
+            "price": gettext_lazy("Price"),
+            "currency": gettext_lazy("Currency"),
             "url": gettext_lazy("Product page"),
             "image_url": gettext_lazy("Image address"),
             "best_seller_rank": gettext_lazy("Best-seller rank"),
@@ -455,7 +508,13 @@ class BenefitForm(TenantModelForm, forms.ModelForm):
     class Meta:
         model = Benefit
         fields = ["text", "locale", "sku", "category", "position"]
-        labels = {"text": gettext_lazy("Benefit"), "locale": gettext_lazy("Language")}
+        labels = {
+            "text": gettext_lazy("Benefit"),
+            "locale": gettext_lazy("Language"),
+            "sku": gettext_lazy("SKU"),
+            "category": gettext_lazy("Category"),
+            "position": gettext_lazy("Position"),
+        }
         help_texts = {
             "sku": gettext_lazy(
                 "Only for this product. Leave SKU and category empty for all orders."
@@ -478,7 +537,16 @@ class TestimonialForm(TenantModelForm, forms.ModelForm):
             "category",
             "is_active",
         ]
-        labels = {"locale": gettext_lazy("Language"), "is_active": gettext_lazy("Show it")}
+        labels = {
+            "quote": gettext_lazy("Quote"),
+            "author_name": gettext_lazy("Author name"),
+            "author_detail": gettext_lazy("Author detail"),
+            "rating": gettext_lazy("Rating"),
+            "locale": gettext_lazy("Language"),
+            "sku": gettext_lazy("SKU"),
+            "category": gettext_lazy("Category"),
+            "is_active": gettext_lazy("Show it"),
+        }
         widgets = {"quote": forms.Textarea(attrs={"rows": 3, "full": 1})}
 
     def clean_rating(self):

@@ -165,11 +165,11 @@ class Branding(models.Model):
     """How a merchant's pages and messages look. One per merchant."""
 
     class Font(models.TextChoices):
-        SYSTEM = "system", "System UI"
-        SERIF = "serif", "Serif (Georgia)"
-        ROUNDED = "rounded", "Rounded"
-        MONO = "mono", "Monospace"
-        HUMANIST = "humanist", "Humanist (Segoe, Optima)"
+        SYSTEM = "system", _("System UI")
+        SERIF = "serif", _("Serif (Georgia)")
+        ROUNDED = "rounded", _("Rounded")
+        MONO = "mono", _("Monospace")
+        HUMANIST = "humanist", _("Humanist (Segoe, Optima)")
 
     merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="branding")
     logo = models.ImageField(upload_to="logos/", blank=True)

@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from orders.integrations import secretbox
 from postpurchase.tenancy import TenantModel
@@ -43,10 +44,12 @@ class WebhookDelivery(TenantModel):
     """One event for one endpoint: a row with a due time, claimed by one sender at a time."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"  # due at next_attempt_at
-        SENDING = "sending"  # claimed
-        DELIVERED = "delivered"
-        FAILED = "failed"  # gave up, or refused (e.g. a private address)
+        # Labels match the values' default ones, so no migration; translated for the screens.
+        PENDING = "pending", pgettext_lazy("delivery status", "Pending")  # due at next_attempt_at
+        SENDING = "sending", pgettext_lazy("delivery status", "Sending")  # claimed
+        DELIVERED = "delivered", pgettext_lazy("delivery status", "Delivered")
+        # Gave up, or refused (e.g. a private address).
+        FAILED = "failed", pgettext_lazy("delivery status", "Failed")
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications.webhooks_out import signing, transport
 from notifications.webhooks_out.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -35,7 +36,8 @@ def _clean_events(events) -> list[str]:
     chosen = [name for name in EVENT_NAMES if name in set(events or [])]
     unknown = set(events or []) - set(EVENT_NAMES)
     if unknown or not chosen:
-        raise ValidationError({"events": ["Choose one or more of: " + ", ".join(EVENT_NAMES)]})
+        choose = _("Choose one or more of: %(events)s") % {"events": ", ".join(EVENT_NAMES)}
+        raise ValidationError({"events": [choose]})
     return chosen
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 USER_AGENT = "Postpurchase-Webhooks/1.0"
 
@@ -36,17 +37,17 @@ def check_target(url: str) -> None:
     """Raise TargetRefused unless `url` is http(s) and (in production) resolves to public IPs."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetRefused("Only http and https URLs can receive webhooks.")
+        raise TargetRefused(_("Only http and https URLs can receive webhooks."))
     if allow_private_targets():
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        raise TargetRefused("The host name does not resolve.") from None
+        raise TargetRefused(_("The host name does not resolve.")) from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global:
-            raise TargetRefused("The URL points into a private network.")
+            raise TargetRefused(_("The URL points into a private network."))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from orders.integrations import secretbox
 from postpurchase.tenancy import TenantModel
@@ -55,11 +56,15 @@ class InboundDelivery(TenantModel):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending"  # to apply at due_at
-        WAITING = "waiting"  # a fulfillment whose order has not arrived yet
-        DONE = "done"
-        IGNORED = "ignored"  # verified but nothing to do (ping, unknown topic, stale)
-        DEAD = "dead"  # failed permanently; kept for the merchant to see
+        # Labels match the values' default ones, so no migration; translated for the screens.
+        PENDING = "pending", pgettext_lazy("delivery status", "Pending")  # to apply at due_at
+        # A fulfillment whose order has not arrived yet.
+        WAITING = "waiting", pgettext_lazy("delivery status", "Waiting")
+        DONE = "done", pgettext_lazy("delivery status", "Done")
+        # Verified but nothing to do (ping, unknown topic, stale).
+        IGNORED = "ignored", pgettext_lazy("delivery status", "Ignored")
+        # Failed permanently; kept for the merchant to see.
+        DEAD = "dead", pgettext_lazy("delivery status", "Dead")
 
     source = models.CharField(max_length=20, choices=Platform.choices)
     topic = models.CharField(max_length=60)
@@ -149,8 +154,8 @@ class CsvImport(TenantModel):
     """An uploaded CSV file between preview and import."""
 
     class Status(models.TextChoices):
-        PREVIEWED = "previewed"
-        IMPORTED = "imported"
+        PREVIEWED = "previewed", pgettext_lazy("import status", "Previewed")
+        IMPORTED = "imported", pgettext_lazy("import status", "Imported")
 
     filename = models.CharField(max_length=255)
     content = models.TextField()

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications.history import touchpoint_transition
 from notifications.models import Touchpoint
@@ -35,9 +36,9 @@ Status = InboundDelivery.Status
 def integration_connect(*, merchant: Merchant, platform: str, secret: str) -> Integration:
     """Create or re-key the merchant's connection to `platform`."""
     if platform not in Platform.values:
-        raise ValidationError({"platform": ["Unknown platform."]})
+        raise ValidationError({"platform": [_("Unknown platform.")]})
     if len(secret or "") < 8:
-        raise ValidationError({"secret": ["The signing secret is too short."]})
+        raise ValidationError({"secret": [_("The signing secret is too short.")]})
     integration = Integration.objects.for_merchant(merchant).filter(
         platform=platform
     ).first() or Integration(merchant=merchant, platform=platform)

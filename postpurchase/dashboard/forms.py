@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from postpurchase import ratelimit
 from postpurchase.models import LOCALES, Branding, Membership, Merchant, hex_color_validator
@@ -324,7 +325,11 @@ class PeriodForm(forms.Form):
     start = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
     )
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
+    end = forms.DateField(
+        label=pgettext_lazy("date range", "To"),
+        required=False,
+        widget=forms.DateInput({"type": "date"}),
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -4,7 +4,10 @@ import datetime as dt
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from notifications.models import Touchpoint
 from orders.models import PROBLEM_STATUSES, Order, Shipment
@@ -103,7 +106,7 @@ def preview_choices(*, merchant: Merchant, request) -> dict:
     from orders.models import ShipmentStatus
     from postpurchase.models import LOCALES
 
-    states = [("ordered", "Ordered, not shipped"), *ShipmentStatus.choices]
+    states = [("ordered", _("Ordered, not shipped")), *ShipmentStatus.choices]
     return {
         "states": states,
         "locales": LOCALES,
@@ -175,7 +178,10 @@ def _delta(current, previous) -> dict | None:
     if current is None or previous is None:
         return None
     if previous == 0:
-        return {"direction": "up" if current > 0 else "flat", "text": "new" if current else "±0"}
+        return {
+            "direction": "up" if current > 0 else "flat",
+            "text": pgettext("metric change", "new") if current else "±0",
+        }
     change = (current - previous) / previous
     direction = "flat" if abs(change) < 0.005 else ("up" if change > 0 else "down")
     return {"direction": direction, "text": f"{change * 100:+.0f}%"}
@@ -184,17 +190,20 @@ def _delta(current, previous) -> dict | None:
 def _display(value, kind: str) -> str:
     if value is None:
         return "—"
+    # number_format writes the viewer's decimal and thousands separators (12,5 % in da/de).
     if kind == "rate":
-        return f"{value * 100:.1f}%".replace(".0%", "%")
+        percent = round(value * 100, 1)
+        return number_format(percent, 0 if percent == int(percent) else 1) + "%"
     if kind == "money":
-        return f"{value:,.2f}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+        return number_format(value, 2, force_grouping=True)
+    if isinstance(value, float):
+        digits = f"{value:g}".partition(".")[2]
+        return number_format(value, len(digits))
+    return str(value)
 
 
 def metrics_page(*, merchant: Merchant, period) -> dict:
     """Everything the metrics page draws: headline cards and chart geometry."""
-    from django.utils.translation import gettext as _
-
     from postpurchase.dashboard import charts
     from postpurchase.dashboard import metrics as m
 
@@ -241,7 +250,7 @@ def metrics_page(*, merchant: Merchant, period) -> dict:
         ),
         card("outcomes", "average", _("Average rating"), kind="number"),
     ]
-    labels = [day.strftime("%d %b") for day in period.days]
+    labels = [dateformat.format(day, "j M") for day in period.days]  # month in their language
     congratulations = current["congratulations"]
     prev_congratulations = previous["congratulations"]
     funnel_rows = [
