@@ -16,6 +16,7 @@ from django.db.models.functions import Concat
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -579,7 +580,9 @@ PRODUCTS = CrudScreen(
         Column(gettext_lazy("SKU"), "sku", css="mono"),
         Column(gettext_lazy("Category"), "category"),
         Column(
-            gettext_lazy("Price"), lambda p: f"{p.price} {p.currency}" if p.price else None, "num"
+            gettext_lazy("Price"),
+            lambda p: f"{number_format(p.price, 2)} {p.currency}" if p.price else None,
+            "num",
         ),
         Column(gettext_lazy("Rank"), "best_seller_rank", "num"),
         Column(

@@ -7,6 +7,8 @@ is the cheapest way to draw them and it prints, zooms and screenshots the same.
 import math
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
+
 
 def nice_max(value: float) -> float:
     """A round axis maximum at or above `value` (1, 2, 2.5, 5 times 10^n)."""
@@ -21,7 +23,10 @@ def nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}" if value < 1000 else f"{value / 1000:g}k"
+    """A short axis or bar label in the viewer's number format: 2,5 and 1,2k in da/de."""
+    scaled, suffix = (value, "") if value < 1000 else (value / 1000, "k")
+    decimals = len(f"{scaled:g}".partition(".")[2])
+    return number_format(scaled, decimals) + suffix
 
 
 @dataclass

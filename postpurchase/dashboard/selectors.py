@@ -284,7 +284,11 @@ def metrics_page(*, merchant: Merchant, period) -> dict:
         ("★" * n, outcomes[f"stars_{n}"], prev_outcomes[f"stars_{n}"]) for n in range(1, 6)
     ]
     rate_rows = [
-        (_("Cancelled"), outcomes["cancellation_rate"], prev_outcomes["cancellation_rate"]),
+        (
+            pgettext("order status", "Cancelled"),
+            outcomes["cancellation_rate"],
+            prev_outcomes["cancellation_rate"],
+        ),
         (_("Returned"), outcomes["return_rate"], prev_outcomes["return_rate"]),
         (
             _("Visited 3+×"),
