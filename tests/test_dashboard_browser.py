@@ -446,3 +446,94 @@ def test_phone_width_order_page(browser, live_server, shop):
     page.locator("[data-timeline]").wait_for()
     shot(page, "20-order-phone")
     context.close()
+
+
+# The owner's main screens, each in Danish and in German: long German compounds
+# ("Benachrichtigungseinstellungen") are what overflow first.
+MAIN_SCREENS = [
+    ("overview", "/dashboard/"),
+    ("orders", "/dashboard/orders/"),
+    ("order", "/dashboard/orders/{anna}/"),
+    ("calls", "/calls/"),
+    ("metrics", "/dashboard/metrics/"),
+    ("templates", "/dashboard/message-templates/"),
+    ("template-new", "/dashboard/message-templates/new/"),
+    ("notifications", "/dashboard/notifications/"),
+    ("products", "/dashboard/products/"),
+    ("product-new", "/dashboard/products/new/"),
+    ("benefits", "/dashboard/benefits/"),
+    ("cross-sell", "/dashboard/cross-sell/"),
+    ("branding", "/dashboard/branding/"),
+    ("settings", "/dashboard/settings/"),
+    ("call-rules", "/calls/settings/"),
+    ("team", "/dashboard/team/"),
+    ("api-keys", "/dashboard/api-keys/"),
+    ("integrations", "/dashboard/integrations/"),
+    ("import", "/dashboard/import/"),
+    ("webhooks", "/dashboard/webhooks/"),
+    ("privacy", "/dashboard/privacy/"),
+    ("audit", "/dashboard/audit/"),
+]
+IN_THEIR_LANGUAGE = {"da": ("Ordrer", "Indstillinger"), "de": ("Bestellungen", "Einstellungen")}
+
+# Text that sticks out of its box: the page scrolling sideways, a table that needs a
+# scrollbar at desktop width, or a label, button or heading wider than its container;
+# and charts drawn at coordinates written in the viewer's number format.
+OVERFLOWS = """(tablesMayScroll) => {
+  const found = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) found.push(`page ${doc.scrollWidth}px > ${doc.clientWidth}px`);
+  for (const wrap of tablesMayScroll ? [] : document.querySelectorAll('.table-wrap')) {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) found.push(`table ${wrap.scrollWidth}px > ${wrap.clientWidth}px: ${wrap.innerText.slice(0, 60)}`);
+  }
+  const boxes = '.card, .sidebar, .page-header, .phone, .stat';
+  const texts = 'nav a, .btn, .badge, .pill, label, .stat-label, h1, h2, h3, .legend, select, .tabs a';
+  for (const el of document.querySelectorAll(texts)) {
+    const box = el.parentElement && el.parentElement.closest(boxes);
+    if (!box || !el.getClientRects().length) continue;
+    const r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+    const clipped = el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1;
+    if (r.right > b.right + 1 || r.left < b.left - 1 || clipped) found.push(`${el.tagName.toLowerCase()}.${el.className}: ${el.innerText.trim().slice(0, 60)}`);
+  }
+  const local = ['x', 'y', 'cx', 'cy', 'dx', 'width', 'height'].map((a) => `svg [${a}*=","]`).join(', ');
+  for (const el of document.querySelectorAll(local)) found.push(`svg ${el.tagName} drawn at a "12,5" coordinate`);
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("lang", ["da", "de"])
+def test_owner_sees_every_main_screen_in_their_language_without_overflow(
+    browser, live_server, shop, lang
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=lang)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    problems = {}
+    for name, path in MAIN_SCREENS:
+        page.goto(live_server.url + path.format(anna=shop["anna"].pk))
+        assert page.locator("html").get_attribute("lang") == lang, name
+        nav = page.locator("nav.sidebar-nav").text_content()
+        assert all(word in nav for word in IN_THEIR_LANGUAGE[lang]), name
+        if found := page.evaluate(OVERFLOWS, False):
+            problems[name] = found
+        shot(page, f"30-{lang}-{name}")
+    context.close()
+    assert not problems, problems
+
+
+def test_german_screens_fit_a_phone(browser, live_server, shop):
+    """At 390 px wide tables may scroll sideways (by design); nothing else may stick out."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    problems = {}
+    for name in ("overview", "order", "metrics", "notifications", "settings", "template-new"):
+        path = dict(MAIN_SCREENS)[name]
+        page.goto(live_server.url + path.format(anna=shop["anna"].pk))
+        if found := page.evaluate(OVERFLOWS, True):
+            problems[name] = found
+        shot(page, f"31-de-phone-{name}")
+    context.close()
+    assert not problems, problems
