@@ -117,6 +117,14 @@ class FollowUpCall(TenantModel):
                 condition=models.Q(status__in=["scheduled", "queued"]),
             ),
             models.Index(fields=["merchant", "assignee", "status"]),
+            # The metrics page: calls due in a period, whatever their status.
+            models.Index(fields=["merchant", "due_at"], name="followupcall_due_idx"),
+            # "Orders at risk": the few calls that found the buyer concerned.
+            models.Index(
+                fields=["merchant", "order"],
+                name="followupcall_concerned_idx",
+                condition=models.Q(outcome=Outcome.REACHED_CONCERNED),
+            ),
         ]
 
     def __str__(self):

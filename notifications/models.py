@@ -87,6 +87,15 @@ class Touchpoint(TenantModel):
                 name="touchpoint_claimed_idx",
                 condition=models.Q(status="sending"),
             ),
+            # The metrics page: a merchant's messages of one kind sent / due in a period.
+            models.Index(fields=["merchant", "kind", "sent_at"], name="touchpoint_kind_sent_idx"),
+            models.Index(fields=["merchant", "kind", "due_at"], name="touchpoint_kind_due_idx"),
+            # "Orders at risk": the few failed messages, not all of them.
+            models.Index(
+                fields=["merchant", "order"],
+                name="touchpoint_failed_idx",
+                condition=models.Q(status="failed"),
+            ),
         ]
 
     def __str__(self):

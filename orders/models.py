@@ -148,7 +148,15 @@ class Shipment(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["merchant", "carrier", "tracking_number"])]
+        indexes = [
+            models.Index(fields=["merchant", "carrier", "tracking_number"]),
+            # "Orders at risk": the few shipments in trouble, not all of them.
+            models.Index(
+                fields=["merchant", "order"],
+                name="shipment_problem_idx",
+                condition=models.Q(status__in=sorted(s.value for s in PROBLEM_STATUSES)),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.carrier} {self.tracking_number}"

@@ -52,7 +52,11 @@ def make_history(merchant, seed: int, staff: list) -> list[dict]:
             locale="da",
             cancelled_at=placed + dt.timedelta(hours=2) if rng.random() < 0.2 else None,
         )
-        fact = {"placed": placed, "cancelled": order.cancelled_at is not None}
+        fact = {
+            "number": order.number,
+            "placed": placed,
+            "cancelled": order.cancelled_at is not None,
+        }
         fact["visits"] = [
             placed + dt.timedelta(hours=rng.randint(1, 200)) for _ in range(rng.randint(0, 5))
         ]
@@ -310,6 +314,62 @@ def test_metrics_page_draws_charts_from_the_data(merchant_a, alice, histories):
     period = metrics.period_between(merchant=merchant_a, first=FIRST, last=LAST)
     want = expected(histories, period.start, period.end)
     assert f'data-bar="Due" data-value="{want["calls_due"]}"' in html
+
+
+def at_risk_by_hand(facts, now: dt.datetime) -> set[str]:
+    """Open orders with a problem shipment, a failed message, a rating of 1-2, a concerned
+    call, or 3+ tracking visits in the last 30 days: the independent count."""
+    recent = now - dt.timedelta(days=30)
+    return {
+        f["number"]
+        for f in facts
+        if not f["cancelled"]
+        and (
+            f["shipment"] == "returned_to_sender"
+            or f["congrats"][0] == "failed"
+            or any(status == "failed" for _, status, _ in f["updates"])
+            or (f["rating"] is not None and f["rating"][0] <= 2)
+            or f["call"][2] == "reached_concerned"
+            or sum(1 for at in f["visits"] if at >= recent) >= 3
+        )
+    }
+
+
+def test_orders_at_risk_are_the_open_orders_with_a_warning_sign(merchant_a, histories):
+    from postpurchase.dashboard.selectors import orders_at_risk
+
+    at_risk = orders_at_risk(merchant=merchant_a, now=NOW)
+
+    want = at_risk_by_hand(histories, NOW)
+    assert 0 < len(want) < len(histories)  # the seed gives both kinds
+    assert set(at_risk.values_list("number", flat=True)) == want
+    assert at_risk.count() == len(want)  # each order once, whatever number of signs
+
+
+def test_visits_long_ago_do_not_put_an_order_at_risk_now(merchant_a):
+    from postpurchase.dashboard.selectors import orders_at_risk
+
+    customer = Customer.objects.create(merchant=merchant_a, email="old@example.com")
+    order = Order.objects.create(
+        merchant=merchant_a,
+        customer=customer,
+        external_id="old",
+        number="#old",
+        placed_at=NOW - dt.timedelta(days=60),
+        currency="DKK",
+        total=Decimal("100"),
+        locale="da",
+    )
+    for days_ago in (45, 40, 2):
+        visit = TrackingVisit.objects.create(
+            merchant=merchant_a, order=order, client_hash="x", source="direct"
+        )
+        TrackingVisit.all_merchants.filter(pk=visit.pk).update(
+            visited_at=NOW - dt.timedelta(days=days_ago)
+        )
+
+    assert not orders_at_risk(merchant=merchant_a, now=NOW).exists()
+    assert orders_at_risk(merchant=merchant_a, now=NOW - dt.timedelta(days=20)).count() == 1
 
 
 def test_period_is_whole_local_days_across_dst(merchant_a):

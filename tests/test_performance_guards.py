@@ -4,6 +4,7 @@ These are tests, not benchmarks: they fail CI when a change adds a query per ite
 turns an indexed lookup into a scan of the whole table (`make bench` measures speed).
 """
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -303,3 +304,161 @@ def test_tracking_page_queries_are_constant_and_a_cache_hit_skips_the_render(api
     # (The issue's goal is 0; the visit is a WISMO signal written per view, see
     # docs/performance.md.)
     assert hit <= 2
+
+
+# --- the metrics page: every read bounded by the period or by a short list ---
+
+# Tables that grow with every order. Reading all of a merchant's rows in one of them is
+# what made the metrics page slow down with the merchant's years of history.
+GROWING_TABLES = {
+    "orders_customer",
+    "orders_order",
+    "orders_lineitem",
+    "orders_shipment",
+    "orders_shipmentevent",
+    "notifications_touchpoint",
+    "tracking_trackingvisit",
+    "tracking_rating",
+    "tracking_crosssellimpression",
+    "tracking_crosssellclick",
+    "followups_followupcall",
+}
+MERCHANT_ONLY = re.compile(r"^\(merchant_id = \d+\)$")
+
+
+def merchant_wide_reads(sql: str) -> list[str]:
+    """Scans of a growing table that read all its rows, or all of one merchant's.
+
+    An index condition on merchant_id alone is a merchant-wide read, unless the index is
+    partial (it then holds only the few rows that matter: failed messages, problem
+    shipments…). Sequential scans are switched off, as in `full_scans`.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text, "
+            "i.indpred IS NOT NULL FROM pg_index i"
+        )
+        indexes = {name: (table, partial) for name, table, partial in cursor.fetchall()}
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0][0]["Plan"]
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    found, stack = [], [plan]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("Plans", []))
+        kind = node.get("Node Type", "")
+        if kind == "Seq Scan":
+            table, partial, index = node.get("Relation Name"), False, ""
+        elif kind in ("Index Scan", "Index Only Scan", "Bitmap Index Scan"):
+            index = node["Index Name"]
+            table, partial = indexes.get(index, ("?", False))
+        else:
+            continue
+        if table not in GROWING_TABLES:
+            continue
+        condition = node.get("Index Cond", "")
+        if kind == "Seq Scan" or not condition or (MERCHANT_ONLY.match(condition) and not partial):
+            found.append(f"{kind} on {table} {index} {condition}".strip())
+    return found
+
+
+def add_buyer_activity(*, where: str) -> None:
+    """Two visits, a rating, a done follow-up call and cross-sell rows per order `where`."""
+    from bench.datagen import insert_from
+    from followups.models import FollowUpCall
+    from tracking.models import CrossSellClick, CrossSellImpression, Rating, TrackingVisit
+
+    orders = f"FROM orders_order o WHERE {where}"
+    day_after = "o.placed_at + interval '1 day'"
+    for _ in range(2):
+        insert_from(
+            TrackingVisit,
+            orders,
+            {
+                "merchant_id": "o.merchant_id",
+                "order_id": "o.id",
+                "visited_at": day_after,
+                "client_hash": "'x'",
+                "source": "'direct'",
+            },
+        )
+    insert_from(
+        Rating,
+        orders,
+        {
+            "merchant_id": "o.merchant_id",
+            "order_id": "o.id",
+            "score": "4",
+            "created_at": day_after,
+            "updated_at": day_after,
+        },
+    )
+    insert_from(
+        FollowUpCall,
+        "FROM orders_order o JOIN notifications_touchpoint t "
+        f"ON t.order_id = o.id AND t.kind = 'followup_call' WHERE {where}",
+        {
+            "merchant_id": "o.merchant_id",
+            "order_id": "o.id",
+            "touchpoint_id": "t.id",
+            "status": "'completed'",
+            "outcome": "'reached_happy'",
+            "due_at": day_after,
+            "created_at": "o.placed_at",
+            "updated_at": day_after,
+        },
+    )
+    for model, at in ((CrossSellImpression, "shown_at"), (CrossSellClick, "clicked_at")):
+        insert_from(
+            model,
+            "FROM orders_order o JOIN orders_product p ON p.merchant_id = o.merchant_id "
+            f"WHERE {where}",
+            {
+                "merchant_id": "o.merchant_id",
+                "order_id": "o.id",
+                "product_id": "p.id",
+                "slot": "1",
+                at: day_after,
+            },
+        )
+
+
+@pytest.mark.services
+@needs_postgres
+def test_every_read_of_the_metrics_page_is_bounded_not_merchant_wide(merchant_a, alice):
+    from django.test import Client
+    from django.urls import reverse
+
+    from bench.datagen import generate_orders
+    from postpurchase.dashboard.selectors import orders_at_risk
+    from tests.test_dashboard_metrics import make_history
+
+    make_history(merchant_a, seed=7, staff=[alice, None])  # every kind of row the page reads
+    # Years of history around it, so the planner sees what a grown merchant looks like
+    # (with a few hundred orders, reading them all is the cheapest plan, and right).
+    generate_orders(
+        merchant_ids=[merchant_a.pk],
+        count=12_000,
+        days_ago_min=400,
+        days_ago_max=1500,
+        label="hist",
+    )
+    add_buyer_activity(where="o.external_id LIKE 'hist-%%'")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    client = Client()
+    client.force_login(alice)
+
+    selects = selects_of(lambda: client.get(reverse("dashboard:metrics")))
+    selects += selects_of(
+        lambda: list(
+            orders_at_risk(merchant=merchant_a)
+            .select_related("customer")
+            .order_by("-placed_at")[:8]
+        )
+    )
+
+    assert len(selects) > 20
+    for sql in selects:
+        assert merchant_wide_reads(sql) == [], sql

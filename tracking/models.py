@@ -46,6 +46,16 @@ class Rating(TenantModel):
                 condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"
             )
         ]
+        indexes = [
+            # The metrics page: ratings given in a period.
+            models.Index(fields=["merchant", "created_at"], name="rating_created_idx"),
+            # "Orders at risk": the few low ratings, not all of them.
+            models.Index(
+                fields=["merchant", "order"],
+                name="rating_low_idx",
+                condition=models.Q(score__lte=2),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.score}/5 for order {self.order_id}"

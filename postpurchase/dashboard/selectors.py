@@ -2,8 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -14,46 +13,54 @@ from orders.models import PROBLEM_STATUSES, Order, Shipment
 from postpurchase.models import Membership, Merchant
 from tracking.models import Rating, TrackingVisit
 
+# "Keeps asking where it is": this many tracking visits within this many recent days.
+REPEATED_VISITS = 3
+REPEATED_VISITS_DAYS = 30
 
-def orders_at_risk(*, merchant: Merchant):
+
+def orders_at_risk(*, merchant: Merchant, now: dt.datetime | None = None):
     """Open orders that need a human now.
 
     A shipment in trouble, a failed message, a low rating, a call that found the buyer
-    concerned, or three or more tracking visits (the buyer keeps asking "where is it?").
+    concerned, or three or more tracking visits in the last 30 days (the buyer keeps
+    asking "where is it?"; visits of long ago say nothing about now, and counting them
+    all would read every visit the merchant ever had).
+
+    The order ids come from a UNION of short lists, each read from an index that holds
+    only the rows that matter (partial indexes on problem shipments, failed touchpoints,
+    low ratings and concerned calls; visits by date), so the cost follows the number of
+    problems, not the merchant's years of orders.
     """
     from followups.models import FollowUpCall, Outcome
 
-    order = OuterRef("pk")
-    visits = (
-        TrackingVisit.objects.for_merchant(merchant)
-        .filter(order=order)
-        .values("order")
-        .annotate(n=Count("id"))
-        .values("n")
+    now = now or timezone.now()
+    problem_shipments = Shipment.objects.for_merchant(merchant).filter(status__in=PROBLEM_STATUSES)
+    failed_messages = Touchpoint.objects.for_merchant(merchant).filter(
+        status=Touchpoint.Status.FAILED
     )
-    return (
-        Order.objects.for_merchant(merchant)
-        .filter(cancelled_at__isnull=True)
-        .annotate(visit_count=Coalesce(Subquery(visits), 0))
-        .filter(
-            Exists(
-                Shipment.objects.for_merchant(merchant).filter(
-                    order=order, status__in=PROBLEM_STATUSES
-                )
-            )
-            | Exists(
-                Touchpoint.objects.for_merchant(merchant).filter(
-                    order=order, status=Touchpoint.Status.FAILED
-                )
-            )
-            | Exists(Rating.objects.for_merchant(merchant).filter(order=order, score__lte=2))
-            | Exists(
-                FollowUpCall.objects.for_merchant(merchant).filter(
-                    order=order, outcome=Outcome.REACHED_CONCERNED
-                )
-            )
-            | Q(visit_count__gte=3)
+    low_ratings = Rating.objects.for_merchant(merchant).filter(score__lte=2)
+    concerned_calls = FollowUpCall.objects.for_merchant(merchant).filter(
+        outcome=Outcome.REACHED_CONCERNED
+    )
+    repeated_visits = (
+        TrackingVisit.objects.for_merchant(merchant)
+        .filter(visited_at__gte=now - dt.timedelta(days=REPEATED_VISITS_DAYS))
+        .values("order_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=REPEATED_VISITS)
+    )
+    order_ids = [
+        rows.order_by().values("order_id")
+        for rows in (
+            problem_shipments,
+            failed_messages,
+            low_ratings,
+            concerned_calls,
+            repeated_visits,
         )
+    ]
+    return Order.objects.for_merchant(merchant).filter(
+        cancelled_at__isnull=True, pk__in=order_ids[0].union(*order_ids[1:], all=True)
     )
 
 
