@@ -989,6 +989,7 @@ class Bench:
             out["tracking_p50_ms"] = statistics.median(times)
             with CaptureQueriesContext(connection) as ctx:
                 client.get(f"/t/{tokens[-1]}/")
+            out["tracking_sql_ms"] = sql_ms(ctx.captured_queries)
             plans["tracking"] = explain_all(ctx.captured_queries)
         else:
             out["tracking_p50_ms"] = None
@@ -1024,6 +1025,8 @@ class Bench:
             out[f"{key}_path"] = path
             with CaptureQueriesContext(connection) as ctx:
                 client.get(path)
+            # The database's share of one request: tells growth in SQL from a busy machine.
+            out[f"{key}_sql_ms"] = sql_ms(ctx.captured_queries)
             plans[key] = explain_all(ctx.captured_queries)
         out["queries"] = {key: len(value) for key, value in plans.items()}
         out["seq_scans"] = {
@@ -1191,6 +1194,11 @@ def summary(latencies: list[float], expected: int) -> dict:
     }
 
 
+def sql_ms(captured: list[dict]) -> float:
+    """Time spent in the captured queries (round trips included), in ms."""
+    return round(sum(float(q["time"]) for q in captured) * 1000, 2)
+
+
 def explain_all(captured: list[dict]) -> list[dict]:
     """EXPLAIN each captured SELECT and list sequential scans of tables over 5,000 rows."""
     from django.db import connection
@@ -1325,17 +1333,36 @@ def table(results: dict) -> str:
             ("calls_p50_ms", "call queue page"),
             ("metrics_p50_ms", "metrics page"),
         ):
+            sql_key = key.replace("_p50_ms", "_sql_ms")
+            sql = (
+                f"SQL {fmt(sc['small'].get(sql_key), ' ms', 1)} → "
+                f"{fmt(sc['large'].get(sql_key), ' ms', 1)}"
+                if sql_key != key and sql_key in sc["small"]
+                else ""
+            )
             rows.append(
                 (
                     f"{label} @ {sc['small']['orders']:,} → {sc['large']['orders']:,}",
                     f"{fmt(sc['small'].get(key), ' ms', 1)} → {fmt(sc['large'].get(key), ' ms', 1)}",
-                    "",
+                    sql,
                     fmt(sc["growth"].get(key), "×", 2),
                     "growth < 1.5×",
                 )
             )
         scans = {k: v for k, v in sc["large"].get("seq_scans", {}).items() if v}
         rows.append(("seq scans on big tables", json.dumps(scans) if scans else "none", "", "", ""))
+        generated = sc["large"]["orders"] - sc["small"]["orders"]
+        seconds = sc["large"].get("generate_s")
+        if seconds:
+            rows.append(
+                (
+                    "scale data generation",
+                    f"{generated:,} orders in {seconds:.0f} s ({generated / seconds:,.0f}/s)",
+                    "",
+                    "",
+                    "",
+                )
+            )
     else:
         rows.append(not_measured("scale", sc))
     widths = [max(len(str(row[i])) for row in rows) for i in range(5)]
