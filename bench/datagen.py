@@ -1,9 +1,9 @@
 """Fast data generation for the scale measurements: INSERT … SELECT generate_series in PostgreSQL.
 
 Rows are built by the database itself (no Python per row), so a million orders with
-their customers, items, touchpoints, shipments and events take a few minutes at most
-on 2 shared cores. Columns the generator does not know (added later by others) get
-their model default, so the generator keeps working as the models grow.
+their customers, items, touchpoints, shipments and events take about a minute on 2
+cores (see docs/performance.md). Columns the generator does not know (added later by
+others) get their model default, so the generator keeps working as the models grow.
 """
 
 import contextlib
