@@ -1,8 +1,11 @@
 """Every dashboard page: signed-out goes to sign-in, wrong role gets 403, other merchant 404."""
 
+import re
+from html import unescape
+
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from notifications.models import MessageTemplate
 from orders.models import Benefit, Product
@@ -149,3 +152,81 @@ def test_platform_admin_refuses_merchant_owner(alice):
     response = signed_in(alice).get("/platform-admin/")
     assert response.status_code == 302
     assert "/platform-admin/login/" in response["Location"]
+
+
+# Every screen an owner reads, in English and in each of the shop owners' languages:
+# text that comes out the same is a string someone forgot to translate, unless the
+# word is the same in that language or it is the shop's own data.
+READ_PAGES = [
+    # Not the CSV downloads, nor the branding preview (the buyer's page in the buyer's language).
+    *[
+        reverse_lazy(n)
+        for n in MEMBER_PAGES + SETTINGS_PAGES
+        if not any(part in n for part in ("csv", "export", "preview"))
+    ],
+    "/calls/",
+    "/calls/settings/",
+    "/dashboard/privacy/",
+    "/dashboard/webhooks/",
+    "/dashboard/integrations/",
+    "/dashboard/import/",
+]
+SAME_WORD = {
+    "da": {
+        "Endpoints",
+        "Monospace",
+        "Note",
+        "Platform",
+        "Send invitation",
+        "Send test",
+        "Serif (Georgia)",
+    },
+    "de": {"Name", "Position", "Text", "Upgrade"},
+}
+SAME_IN_BOTH = {"Branding", "Logo", "Person", "SMS", "Status", "Tags", "Team", "URL (https)"}
+SHOP_DATA = re.compile(
+    r"[\d@{_]|://|^[a-z]+\.[a-z]+$|\b(da|de|en|DA|DE|EN)$|Nordic Living|Alice Nordahl|Anders Berg|Anna Holm|Sofa Hygge"
+    r"|Håndlavet|Elsker den|Mette|Tak!|Ringet|Postpurchase|Dansk|Deutsch|English|Shopify"
+    r"|WooCommerce|EasyPost|GLS|X-Postpurchase-Signature"
+)
+
+
+def _visible_texts(html: str) -> set[str]:
+    # Code (CSV columns, variables) is the same in every language.
+    html = re.sub(r"<(script|style|svg|code)\b.*?</\1>", " ", html, flags=re.S)
+    found = {m for m in re.findall(r'(?:title|placeholder|aria-label|alt)="([^"]*)"', html)}
+    found |= {t for t in re.split(r"<[^>]*>", html)}
+    return {" ".join(unescape(t).split()) for t in found} - {""}
+
+
+@pytest.mark.parametrize("lang", ["da", "de"])
+def test_every_owner_page_is_fully_in_danish_and_german(a_world, alice, lang):
+    client = signed_in(alice)
+    order, template = a_world["order"], a_world["template"]
+    pages = [
+        *READ_PAGES,
+        reverse("dashboard:order_detail", kwargs={"order_id": order.pk}),
+        reverse("dashboard:message_template_edit", kwargs={"pk": template.pk}),
+        reverse("dashboard:product_edit", kwargs={"pk": a_world["product"].pk}),
+        reverse("dashboard:benefit_edit", kwargs={"pk": a_world["benefit"].pk}),
+        reverse("dashboard:testimonial_edit", kwargs={"pk": a_world["testimonial"].pk}),
+        reverse("dashboard:crosssell_rule_edit", kwargs={"pk": a_world["rule"].pk}),
+    ]
+    english_left = {}
+    for url in map(str, pages):
+        english = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        translated = client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        assert english.status_code == translated.status_code == 200, url
+        same = _visible_texts(english.content.decode()) & _visible_texts(
+            translated.content.decode()
+        )
+        left = {
+            text
+            for text in same
+            if re.search(r"[A-Za-z]{2}", text)
+            and not SHOP_DATA.search(text)
+            and text not in SAME_IN_BOTH | SAME_WORD[lang]
+        }
+        if left:
+            english_left[url] = sorted(left)
+    assert not english_left, english_left
