@@ -12,7 +12,7 @@ from orders.models import Benefit, Product
 from orders.models import Testimonial as ShopTestimonial
 from postpurchase.dashboard.models import OrderNote
 from postpurchase.models import ApiKey, Membership
-from postpurchase.services import api_key_create
+from postpurchase.services import api_key_create, audit_record
 from tests.dashboard_world import SETTINGS_PAGES, place_order, ship
 from tracking.models import CrossSellRule
 
@@ -181,7 +181,7 @@ SAME_WORD = {
         "Send test",
         "Serif (Georgia)",
     },
-    "de": {"Name", "Position", "Text", "Upgrade"},
+    "de": {"Details", "Name", "Position", "Text", "Upgrade"},
 }
 SAME_IN_BOTH = {"Branding", "Logo", "Person", "SMS", "Status", "Tags", "Team", "URL (https)"}
 SHOP_DATA = re.compile(
@@ -200,7 +200,8 @@ def _visible_texts(html: str) -> set[str]:
 
 
 @pytest.mark.parametrize("lang", ["da", "de"])
-def test_every_owner_page_is_fully_in_danish_and_german(a_world, alice, lang):
+def test_every_owner_page_is_fully_in_danish_and_german(a_world, alice, merchant_a, lang):
+    audit_record(merchant=merchant_a, actor=alice, action="api_key.revoked", target="Shopify")
     client = signed_in(alice)
     order, template = a_world["order"], a_world["template"]
     pages = [

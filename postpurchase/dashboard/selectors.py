@@ -348,3 +348,48 @@ def metrics_page(*, merchant: Merchant, period) -> dict:
         },
         "at_risk_now": orders_at_risk(merchant=merchant).count(),
     }
+
+
+def audit_action_label(action: str) -> str:
+    """An audit log action in the viewer's words; the code itself if it is a new one."""
+    labels = {
+        "api_key.created": _("API key created"),
+        "api_key.revoked": _("API key revoked"),
+        "branding.updated": _("Branding changed"),
+        "integration.connected": _("Shop connected"),
+        "settings.updated": _("Settings changed"),
+        "business.updated": _("Shop and business hours changed"),
+        "calls.updated": _("Call rules changed"),
+        "call_settings.updated": _("Call rules changed"),
+        "tracking.updated": _("Tracking page options changed"),
+        "team.invited": _("Team member invited"),
+        "team.deactivated": _("Team member deactivated"),
+        "call.escalated": _("Call escalated"),
+        "call.reassigned": _("Call reassigned"),
+        "customer.call_consent_withdrawn": _("Buyer withdrew consent to calls"),
+        "customer.erased": _("Buyer's personal data erased"),
+        "ambassador.enrolled": _("Ambassador added"),
+        "notifications.updated": _("Notification settings changed"),
+        "message_template.created": _("Message template saved"),
+        "template.updated": _("Message template saved"),
+        "message_template.deleted": _("Message template deleted"),
+        "template.deleted": _("Message template deleted"),
+        "webhook_endpoint_create": _("Webhook endpoint added"),
+        "webhook_endpoint_disable": _("Webhook endpoint turned off"),
+        "touchpoint.resent": _("Message sent again"),
+        "csv_import": _("Orders imported from CSV"),
+        "product.imported": _("Products imported from CSV"),
+        "product.created": _("Product added"),
+        "product.updated": _("Product changed"),
+        "product.deleted": _("Product deleted"),
+        "benefit.created": _("Benefit added"),
+        "benefit.updated": _("Benefit changed"),
+        "benefit.deleted": _("Benefit deleted"),
+        "testimonial.created": _("Testimonial added"),
+        "testimonial.updated": _("Testimonial changed"),
+        "testimonial.deleted": _("Testimonial deleted"),
+        "crosssell_rule.created": _("Cross-sell rule added"),
+        "crosssell_rule.updated": _("Cross-sell rule changed"),
+        "crosssell_rule.deleted": _("Cross-sell rule deleted"),
+    }
+    return labels.get(action, action)

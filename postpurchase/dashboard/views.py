@@ -232,7 +232,11 @@ def api_key_revoke(request, key_id: int):
 
 @merchant_required(*SETTINGS_ROLES)
 def audit_log(request):
-    entries = AuditLogEntry.objects.for_merchant(request.merchant).select_related("actor")[:200]
+    entries = list(
+        AuditLogEntry.objects.for_merchant(request.merchant).select_related("actor")[:200]
+    )
+    for entry in entries:
+        entry.action_label = selectors.audit_action_label(entry.action)
     return render(request, "dashboard/audit_log.html", {"entries": entries})
 
 
