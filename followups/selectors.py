@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from followups import risk
@@ -138,7 +138,7 @@ def _delivery_facts(shipments: list[Shipment], today: dt.date) -> list[str]:
                 % {
                     "carrier": shipment.carrier,
                     "status": status.lower(),
-                    "date": shipment.estimated_delivery.strftime("%d %b"),
+                    "date": dateformat.format(shipment.estimated_delivery, "j M"),
                 }
             )
         elif shipment.estimated_delivery:
@@ -149,7 +149,7 @@ def _delivery_facts(shipments: list[Shipment], today: dt.date) -> list[str]:
                 % {
                     "carrier": shipment.carrier,
                     "status": status.lower(),
-                    "date": shipment.estimated_delivery.strftime("%d %b"),
+                    "date": dateformat.format(shipment.estimated_delivery, "j M"),
                 }
             )
         else:

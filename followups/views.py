@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -143,7 +143,7 @@ def call_outcome(request, call_id: int):
         text = _("%(outcome)s for %(buyer)s: next try %(when)s.") % {
             "outcome": call.get_outcome_display(),
             "buyer": buyer,
-            "when": when.strftime("%a %d %b %H:%M"),
+            "when": dateformat.format(when, "D j M H:i"),
         }
     else:
         text = _("%(outcome)s recorded for %(buyer)s.") % {
@@ -196,7 +196,7 @@ def call_snooze(request, call_id: int):
     messages.success(
         request,
         _("Snoozed until %(when)s.")
-        % {"when": until.astimezone(merchant.tzinfo).strftime("%a %d %b %H:%M")},
+        % {"when": dateformat.format(until.astimezone(merchant.tzinfo), "D j M H:i")},
     )
     return redirect(_queue_url(who=who, call_id=request.POST.get("next") or None))
 
