@@ -185,6 +185,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.integrations.tasks.dispatch_inbound_deliveries",
         "schedule": 60.0,
     },
+    # Tracking page views are buffered in Redis and written in bulk (tracking/visit_buffer.py):
+    # visit counts and impressions reach the database about this many seconds late.
+    "flush-tracking-visits": {
+        "task": "tracking.tasks.flush_tracking_visits",
+        "schedule": env_float("TRACKING_VISIT_FLUSH_SECONDS", 5.0),
+        "options": {"expires": 30},
+    },
     "erase-expired-customers": {
         "task": "orders.tasks.erase_expired_customers",
         "schedule": crontab(minute=17, hour=3),

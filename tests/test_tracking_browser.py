@@ -19,6 +19,7 @@ from tests.tracking_helpers import (
 )
 from tests.tracking_test_urls import product_image
 from tracking.models import CrossSellClick, CrossSellRule, Rating, TrackingVisit
+from tracking.services import visits_flush
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "tracking"
@@ -229,6 +230,7 @@ def test_every_state_renders_in_three_languages_at_phone_and_desktop(
                 )
     # The three languages really differ (translated, not just labelled).
     assert len({headlines[("in_transit", lang)] for lang in ("en", "da", "de")}) == 3
+    visits_flush()
     assert TrackingVisit.objects.unscoped().count() == len(STATES) * 3 * 2
 
 
@@ -253,6 +255,7 @@ def test_buyer_looks_up_the_order_rates_it_and_follows_a_cross_sell_slot(
     page.get_by_role("button", name="Bestellung finden").click()
     page.wait_for_url(f"**/t/{order.tracking_token}/**")
     assert page.locator("html").get_attribute("lang") == "da"  # the order's own language
+    visits_flush()
     assert TrackingVisit.objects.unscoped().get().source == "lookup"
 
     # One click on the fifth star, then an optional comment.

@@ -2,6 +2,7 @@
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from postpurchase.tenancy import TenantModel
@@ -17,9 +18,12 @@ class TrackingVisit(TenantModel):
         LOOKUP = "lookup"
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="visits")
-    visited_at = models.DateTimeField(auto_now_add=True)
+    # When the page was viewed (buffered views are written later, with their own time).
+    visited_at = models.DateTimeField(default=timezone.now)
     client_hash = models.CharField(max_length=64)  # keyed hash of IP + user agent; no raw IP
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.DIRECT)
+    # The page view that recorded it: writing a buffered view twice stores it once.
+    view_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta(TenantModel.Meta):
         indexes = [
@@ -121,10 +125,16 @@ class CrossSellImpression(TenantModel):
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey("orders.Product", on_delete=models.CASCADE, related_name="+")
     slot = models.PositiveSmallIntegerField()
-    shown_at = models.DateTimeField(auto_now_add=True)
+    shown_at = models.DateTimeField(default=timezone.now)
+    view_id = models.UUIDField(null=True, blank=True, editable=False)  # as TrackingVisit's
 
     class Meta(TenantModel.Meta):
         indexes = [models.Index(fields=["merchant", "shown_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["view_id", "slot"], name="uniq_impression_per_view_slot"
+            )
+        ]
 
     def __str__(self):
         return f"product {self.product_id} in slot {self.slot} for order {self.order_id}"

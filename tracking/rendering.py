@@ -5,14 +5,12 @@ dashboard's branding preview all go through `build_page()`, so the preview shows
 exactly what buyers get.
 """
 
-import contextlib
 import secrets
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from django.core.cache import cache
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,11 +25,10 @@ from tracking import cache as page_cache
 from tracking import selectors
 from tracking.carrier_links import carrier_name, carrier_tracking_url
 from tracking.formatting import format_date, format_money, format_time
-from tracking.theme import Theme, theme_for_branding
+from tracking.theme import STYLESHEET_VERSION, Theme, theme_for_branding
 
 LANGUAGES = (("en", "English"), ("da", "Dansk"), ("de", "Deutsch"))
 LANGUAGE_CODES = {code for code, _name in LANGUAGES}
-STYLESHEET_VERSION = "3"  # bump when static/tracking/tracking.css changes meaning
 
 S = ShipmentStatus
 STATUS_LABELS = {
@@ -541,30 +538,34 @@ def render_tracking_page(order: Order, branding_override=None, locale: str | Non
     return page.html.replace(page.csrf_placeholder, "")
 
 
-def cached_page(order: Order, *, locale: str) -> RenderedPage:
-    """The page from the cache when nothing it shows has changed, else rendered and stored."""
-    order_version, merchant_version = page_cache.versions(order.pk, order.merchant_id)
-    try:
-        branding_stamp = order.merchant.branding.updated_at.timestamp()
-    except Branding.DoesNotExist:
-        branding_stamp = 0
-    today = timezone.now().astimezone(local_zone(order)).date().isoformat()
-    key = (
-        f"tracking:page:{STYLESHEET_VERSION}:{order.pk}:{order_version}:{merchant_version}:"
-        f"{order.updated_at.timestamp()}:{branding_stamp}:{locale}:{today}"
-    )
-    if order_version:
-        try:
-            found = cache.get(key)
-        except Exception:
-            found = None
-        if found is not None:
-            return found
-    page = build_page(order, locale=locale)
-    if order_version:
-        with contextlib.suppress(Exception):  # a cache outage only costs a re-render
-            cache.set(key, page, page_cache.RENDER_TIMEOUT)
-    return page
+def end_of_local_day(order: Order) -> float:
+    """When the buyer's "today" ends (epoch seconds): the page says "today", "tomorrow"."""
+    zone = local_zone(order)
+    today = timezone.now().astimezone(zone).date()
+    return datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone).timestamp()
 
 
-__all__ = ["build_page", "cached_page", "page_locale", "render_tracking_page"]
+def page_for_token(
+    order: Order, *, token: str, lang: str, ids, versions: page_cache.Versions | None
+) -> page_cache.CachedPage:
+    """Render the page and keep it in the cache under `versions`, read before the order.
+
+    `ids` are the (order, merchant, customer) those versions belong to; when the
+    order moved in between, the page is served but not kept.
+    """
+    locale = page_locale(order, lang or None)
+    valid_until = end_of_local_day(order)  # before rendering: a render across midnight expires
+    cached = page_cache.CachedPage(page=build_page(order, locale=locale), locale=locale)
+    if versions is not None and tuple(ids) == (order.pk, order.merchant_id, order.customer_id):
+        page_cache.page_store(
+            token=token,
+            lang=lang,
+            cached=cached,
+            ids=ids,
+            versions=versions,
+            valid_until=valid_until,
+        )
+    return cached
+
+
+__all__ = ["build_page", "page_for_token", "page_locale", "render_tracking_page"]

@@ -40,21 +40,28 @@ from tracking.models import (
 TOKEN_MAX_LENGTH = 64
 
 
-def order_by_token(token: str) -> Order | None:
-    """The order a tracking link points to, with what every view needs, in one query.
-
-    Unscoped on purpose: the unguessable token is the buyer's credential, and it
-    names the merchant. An equality match on a unique index, so a miss costs what
-    a hit does.
+def _orders_of_token(token: str) -> QuerySet[Order]:
+    """Unscoped on purpose: the unguessable token is the buyer's credential, and it
+    names the merchant. An equality match on a unique index, so a miss costs what a
+    hit does. An erased buyer's orders are gone from public pages.
     """
     if not token or len(token) > TOKEN_MAX_LENGTH:
         token = "-"  # noqa: S105 - not a secret; still run the query: no shortcut that answers faster
-    return (
-        Order.objects.unscoped()
-        .select_related("merchant", "merchant__branding", "customer")
-        .filter(tracking_token=token, merchant__is_active=True)
-        .first()
+    return Order.objects.unscoped().filter(
+        tracking_token=token, merchant__is_active=True, customer__erased_at__isnull=True
     )
+
+
+def order_by_token(token: str) -> Order | None:
+    """The order a tracking link points to, with what every view needs, in one query."""
+    return (
+        _orders_of_token(token).select_related("merchant", "merchant__branding", "customer").first()
+    )
+
+
+def order_ids_by_token(token: str) -> tuple[int, int, int] | None:
+    """(order id, merchant id, customer id) of a tracking link, in one small query."""
+    return _orders_of_token(token).values_list("pk", "merchant_id", "customer_id").first()
 
 
 def merchant_by_slug(slug: str) -> Merchant | None:

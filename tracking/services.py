@@ -1,6 +1,7 @@
 """What buyers do on tracking pages: views, cross-sell impressions and clicks, ratings, lookups."""
 
 import hmac
+import logging
 import re
 
 from django.db import transaction
@@ -9,27 +10,96 @@ from django.db.models import Q
 from orders.models import Order, Product
 from postpurchase.events import emit
 from postpurchase.models import Merchant
+from tracking import visit_buffer
 from tracking.models import CrossSellClick, CrossSellImpression, Rating, TrackingVisit
+from tracking.visit_buffer import PageView, Visit
 
-SOURCES = {choice.value for choice in TrackingVisit.Source}
+logger = logging.getLogger(__name__)
 
 
-def visit_record(
-    *, merchant: Merchant, order: Order, client_hash: str, source: str, shown: list[tuple[int, int]]
-) -> None:
-    """One counted view: the visit row and one impression per cross-sell slot shown.
+def visit_record(*, merchant: Merchant, order: Order, view: PageView, shown) -> None:
+    """One counted view: buffered in Redis for `visits_flush`, or written now if Redis fails.
 
-    Two INSERTs whatever the page holds; `shown` is [(product_id, slot), ...].
+    `shown` is [(product_id, slot), ...]: one impression per cross-sell slot shown.
     """
-    source = source if source in SOURCES else TrackingVisit.Source.DIRECT
-    TrackingVisit.objects.create(
-        merchant=merchant, order=order, client_hash=client_hash, source=source
+    visit = Visit(view=view, merchant_id=merchant.pk, order_id=order.pk, shown=tuple(shown))
+    if not visit_buffer.add(visit):
+        visits_write([visit])
+
+
+def visits_write(visits: list[Visit]) -> int:
+    """Store views as visits and impressions, each once however often it is written.
+
+    Rows take their order's merchant; a view of an order deleted since is dropped,
+    and one of an erased buyer's order keeps no client fingerprint. Four queries.
+    """
+    if not visits:
+        return 0
+    orders = {
+        pk: (merchant_id, erased_at is not None)
+        for pk, merchant_id, erased_at in Order.objects.unscoped()
+        .filter(pk__in={v.order_id for v in visits})
+        .values_list("pk", "merchant_id", "customer__erased_at")
+    }
+    product_merchant = dict(
+        Product.objects.unscoped()
+        .filter(pk__in={pid for v in visits for pid, _slot in v.shown})
+        .values_list("pk", "merchant_id")
     )
-    if shown:
-        CrossSellImpression.objects.for_merchant(merchant).bulk_create(
-            CrossSellImpression(merchant=merchant, order=order, product_id=pid, slot=slot)
-            for pid, slot in shown
+    rows, impressions = [], []
+    for visit in visits:
+        if visit.order_id not in orders:
+            continue
+        merchant_id, erased = orders[visit.order_id]
+        rows.append(
+            TrackingVisit(
+                merchant_id=merchant_id,
+                order_id=visit.order_id,
+                client_hash="" if erased else visit.view.client_hash,
+                source=visit.view.source,
+                visited_at=visit.visited_at,
+                view_id=visit.view.view_id,
+            )
         )
+        impressions += [
+            CrossSellImpression(
+                merchant_id=merchant_id,
+                order_id=visit.order_id,
+                product_id=product_id,
+                slot=slot,
+                shown_at=visit.visited_at,
+                view_id=visit.view.view_id,
+            )
+            for product_id, slot in visit.shown
+            if product_merchant.get(product_id) == merchant_id
+        ]
+    with transaction.atomic():
+        TrackingVisit.all_merchants.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        CrossSellImpression.all_merchants.bulk_create(
+            impressions, batch_size=1000, ignore_conflicts=True
+        )
+    return len(rows)
+
+
+def visits_flush(*, batch: int = 1000, max_batches: int = 20) -> int:
+    """Write buffered views to the database; returns how many entries were handled.
+
+    Acknowledged only after the commit (see tracking/visit_buffer.py for why
+    nothing is lost or doubled). Run by beat every few seconds, so dashboards,
+    timelines and the WISMO risk see a view a few seconds after it happened.
+    """
+    handled = 0
+    for _ in range(max_batches):
+        entries = visit_buffer.read(count=batch)
+        if not entries:
+            break
+        unreadable = [entry_id for entry_id, visit in entries if visit is None]
+        if unreadable:
+            logger.error("dropping %d unreadable buffered visits", len(unreadable))
+        visits_write([visit for _entry_id, visit in entries if visit is not None])
+        visit_buffer.ack([entry_id for entry_id, _visit in entries])
+        handled += len(entries)
+    return handled
 
 
 def crosssell_click_record(

@@ -1,8 +1,10 @@
 """Public tracking pages: the order page, the merchant's order lookup, clicks, ratings, theme CSS."""
 
+import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import forms
+from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -13,10 +15,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from postpurchase import ratelimit
+from postpurchase import limits, ratelimit
+from tracking import cache as page_cache
 from tracking import rendering, selectors, services
 from tracking.theme import theme_from_query
-from tracking.visitors import client_address_key, client_hash, is_counted_visitor
+from tracking.visitors import client_address_key, client_hash, is_counted_visitor, page_view
 
 LOOKUP_LIMIT = 10  # attempts per client per window
 LOOKUP_WINDOW = 15 * 60
@@ -49,38 +52,67 @@ def _not_found(request) -> HttpResponse:
     return _private(render(request, "tracking/not_found.html", status=404))
 
 
+@limits.checks_token_probe_block
 @csrf_protect
 def tracking_entry(request, key: str):
     """/t/<key>/: a tracking token shows the order; a merchant slug shows the lookup form.
 
-    Every miss does the same two lookups as a slug hit, so response time says
+    A page in the cache is served without SQL, in one Redis step that also
+    refuses a client blocked for guessing tokens and buffers the visit. Every
+    other miss does the same two lookups as a slug hit, so response time says
     nothing about how close a guessed token was.
     """
-    order = selectors.order_by_token(key)
-    if order is not None:
+    view = page_view(request)
+    lang = request.GET.get("lang", "")
+    lang = lang if lang in rendering.LANGUAGE_CODES else ""
+    found = page_cache.UNAVAILABLE
+    if request.method in ("GET", "HEAD") and len(key) <= selectors.TOKEN_MAX_LENGTH:
+        found = page_cache.page_hit(
+            token=key,
+            lang=lang,
+            now=view.at if view else time.time(),
+            visit=view,
+            block_key=cache.make_key(limits.token_probe_block_key(request)),
+        )
+    if isinstance(found, page_cache.CachedPage):
+        return _page_response(request, found)
+    if found == page_cache.BLOCKED or (
+        found == page_cache.UNAVAILABLE and limits.token_probe_blocked(request)
+    ):
+        return limits.token_probe_refusal()
+    ids = selectors.order_ids_by_token(key)
+    if ids is not None:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
-        return _order_page(request, order)
+        return _order_page(request, key, lang=lang, ids=ids, view=view)
     merchant = selectors.merchant_by_slug(key)
     if merchant is None:
         return _not_found(request)
     return _lookup(request, merchant)
 
 
-def _order_page(request, order) -> HttpResponse:
-    locale = rendering.page_locale(order, request.GET.get("lang"))
-    page = rendering.cached_page(order, locale=locale)
-    if is_counted_visitor(request):
+def _order_page(request, token: str, *, lang: str, ids, view) -> HttpResponse:
+    order_id, merchant_id, customer_id = ids
+    # Versions first: a change committed after this read shows up as a newer version.
+    versions = page_cache.versions(
+        order_id=order_id, merchant_id=merchant_id, customer_id=customer_id
+    )
+    order = selectors.order_by_token(token)
+    if order is None:  # deleted or erased a moment ago
+        return _not_found(request)
+    cached = rendering.page_for_token(order, token=token, lang=lang, ids=ids, versions=versions)
+    if view is not None:
         services.visit_record(
-            merchant=order.merchant,
-            order=order,
-            client_hash=client_hash(request),
-            source=request.GET.get("src", ""),
-            shown=list(page.slots),
+            merchant=order.merchant, order=order, view=view, shown=cached.page.slots
         )
+    return _page_response(request, cached)
+
+
+def _page_response(request, cached) -> HttpResponse:
+    page = cached.page
     html = page.html.replace(page.csrf_placeholder, get_token(request))
     response = HttpResponse(html)
-    response["Content-Language"] = locale
+    response["Content-Language"] = cached.locale
     return _private(response, image_origins=page.image_origins)
 
 

@@ -4,11 +4,15 @@ Link scanners in mail gateways, chat apps' link previews, crawlers and browser
 prefetches open tracking links too; counting them would fake a worried buyer.
 """
 
+import functools
 import hashlib
 import hmac
 import re
+import time
 
 from django.conf import settings
+
+from tracking.visit_buffer import SOURCES, PageView, new_page_view
 
 BOT_USER_AGENT = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|preview|scanner|monitor|fetch|headless|phantom|"
@@ -25,7 +29,7 @@ def client_hash(request) -> str:
     address = request.META.get("REMOTE_ADDR", "")
     agent = request.META.get("HTTP_USER_AGENT", "")[:300]
     key = f"{settings.SECRET_KEY}:tracking-visitor".encode()
-    return hmac.new(key, f"{address}|{agent}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, f"{address}|{agent}".encode(), hashlib.sha256).hex()[:32]
 
 
 def client_address_key(request) -> str:
@@ -52,4 +56,23 @@ def is_counted_visitor(request) -> bool:
     if is_prefetch(request):
         return False
     agent = request.META.get("HTTP_USER_AGENT", "")
-    return bool(agent) and not BOT_USER_AGENT.search(agent)
+    return bool(agent) and not is_bot_agent(agent)
+
+
+@functools.lru_cache(maxsize=2048)
+def is_bot_agent(agent: str) -> bool:
+    # The pattern costs ~30 µs per search, a third of a cached page view (#10);
+    # real traffic repeats a few hundred user agents.
+    return BOT_USER_AGENT.search(agent) is not None
+
+
+def page_view(request) -> PageView | None:
+    """The view to count for this request, or None when it is not a person's."""
+    if not is_counted_visitor(request):
+        return None
+    source = request.GET.get("src", "")
+    return new_page_view(
+        client_hash=client_hash(request),
+        source=source if source in SOURCES else "direct",
+        at=time.time(),
+    )

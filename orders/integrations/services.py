@@ -24,6 +24,7 @@ from orders.models import Order, Shipment
 from orders.serializers import OrderInput
 from orders.services import order_upsert, shipment_create, shipment_event_record
 from postpurchase.models import Merchant
+from tracking.cache import order_changed as order_page_changed
 from tracking.carriers import easypost
 from tracking.carriers.services import tracker_update_apply
 
@@ -224,6 +225,7 @@ def order_cancel(*, merchant: Merchant, order: Order, cancelled_at) -> int:
         Order.objects.for_merchant(merchant).filter(pk=order.pk).update(
             cancelled_at=cancelled_at, updated_at=timezone.now()
         )
+        order_page_changed(order.pk)  # update() sends no signal; the cached page must go
         order.cancelled_at = cancelled_at
     scheduled = Touchpoint.objects.for_merchant(merchant).filter(
         order=order, status=Touchpoint.Status.SCHEDULED
