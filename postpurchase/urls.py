@@ -17,6 +17,8 @@ urlpatterns = [
     # A bare visit to the site is a merchant looking for the dashboard (sign-in if needed).
     path("", RedirectView.as_view(pattern_name="dashboard:home"), name="root"),
     path("healthz", healthz, name="healthz"),
+    # The public tracking page is the busiest URL: resolved first (no other prefix is t/).
+    path("t/", include("tracking.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("orders.urls")),
@@ -28,7 +30,6 @@ urlpatterns = [
     path("calls/", include("followups.urls")),
     path("dashboard/privacy/", include("orders.privacy_urls")),
     path("platform-admin/", admin.site.urls),
-    path("t/", include("tracking.urls")),
     path("", include("postpurchase.dashboard.auth_views")),
     path("dashboard/", include("postpurchase.dashboard.urls")),
 ]
