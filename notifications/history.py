@@ -57,11 +57,12 @@ def touchpoints_transition(
     """touchpoint_transition for many touchpoints in a constant number of queries.
 
     Locks those still in one of `from_statuses`, moves them with one UPDATE and writes
-    their history rows in one INSERT. Returns the touchpoints that moved.
+    their history rows in one INSERT. Returns the touchpoints that moved. Inside a
+    caller's transaction it adds no savepoint: an error fails the caller's transaction.
     """
     if not touchpoints:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         movable = set(
             Touchpoint.all_merchants.select_for_update()
             .filter(pk__in=[tp.pk for tp in touchpoints], status__in=from_statuses)

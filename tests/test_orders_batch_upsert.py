@@ -349,3 +349,32 @@ def test_concurrent_batches_share_calls_fairly_and_respect_the_ambassadors_cap(m
     assert asked.count() == 6
     assert {e.ambassador.customer.first_name for e in asked} == {"Maria", "Peter"}
     assert asked.filter(ambassador__customer__first_name="Maria").count() == 3
+
+
+@pytest.mark.services
+def test_a_batch_bumps_tracking_page_versions_once_not_per_order(
+    merchant_a, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from orders.services import orders_batch_upsert
+    from tracking import cache
+
+    known = validated([make_payload("known")])
+    orders_batch_upsert(merchant=merchant_a, orders=known)
+    order = Order.objects.for_merchant(merchant_a).get(external_id="known")
+    key = cache.version_key(cache.ORDER, order.pk)
+    before = cache.client().get(key)
+    changed = validated([make_payload("known", total="1.00")])
+    batch = changed + validated([make_payload(f"new{n}") for n in range(20)])
+
+    with (
+        mock.patch.object(cache, "_bump", wraps=cache._bump) as bumps,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        orders_batch_upsert(merchant=merchant_a, orders=batch)
+
+    # One round trip at once and one after commit, each naming every changed order.
+    assert bumps.call_count == 2
+    assert key in bumps.call_args_list[0].args
+    assert cache.client().get(key) != before
