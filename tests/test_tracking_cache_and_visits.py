@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from orders.integrations.services import order_cancel
 from orders.models import Order, Product
+from tests.processes import celery_beat, celery_worker, process_env, wait_for
 from tests.tracking_helpers import add_event, catalogue, order_in_state
 from tracking import cache as page_cache
 from tracking import redis_client as redis_client_module
@@ -301,6 +302,19 @@ def test_the_beat_task_flushes(client, order):
     view(client, order)
     assert tasks.flush_tracking_visits() == 1
     assert visits_of(order).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_beat_and_worker_write_the_buffered_views(client, order, tmp_path):
+    env = process_env(TRACKING_VISIT_FLUSH_SECONDS="0.5")
+    with (
+        celery_worker(tmp_path / "worker.log", env=env),
+        celery_beat(tmp_path / "beat.log", schedule_file=tmp_path / "beat-schedule", env=env),
+    ):
+        view(client, order)
+        view(client, order, "?src=sms")
+        wait_for(lambda: visits_of(order).count() == 2, timeout=30)
+    assert visit_buffer.pending_count() == 0
 
 
 # --- Redis down: the page still answers and the view is written directly -------------------
