@@ -283,7 +283,7 @@ def order_with_shipment(api, external_id: str, *, items: int, events: list[str])
 
 
 @pytest.mark.services
-def test_tracking_page_queries_are_constant_and_a_cache_hit_skips_the_render(api_a, client):
+def test_tracking_page_queries_are_constant_and_a_cache_hit_runs_no_sql(api_a, client):
     small = order_with_shipment(api_a, "t1", items=1, events=["label_created"])
     big = order_with_shipment(
         api_a, "t2", items=20, events=["label_created", "in_transit", "out_for_delivery"]
@@ -302,6 +302,27 @@ def test_tracking_page_queries_are_constant_and_a_cache_hit_skips_the_render(api
     assert first_big == first_small
     # A cache hit is served from Redis and the buyer's visit is buffered there (#10).
     assert hit == 0
+
+
+@pytest.mark.services
+def test_a_tracking_page_cache_hit_is_one_redis_round_trip(api_a, client, monkeypatch):
+    import redis.connection
+
+    page = order_with_shipment(api_a, "t3", items=2, events=["label_created"])
+    buyer = {"HTTP_USER_AGENT": "Mozilla/5.0 (iPhone)"}
+    assert client.get(page, **buyer).status_code == 200
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    client.cookies.clear()  # a new visitor: the CSRF cookie is made too
+    assert client.get(page, **buyer).status_code == 200
+    # Token-probe block, versions, day, page and the buffered visit: one script call.
+    assert len(sent) == 1
 
 
 # --- the metrics page: every read bounded by the period or by a short list ---
