@@ -303,7 +303,9 @@ def _orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upse
         Customer.all_merchants.bulk_update(old_customers, _all_fields_but_pk(Customer))
     _send_save_signals(post_save, new_customers, old_customers)
     _send_save_signals(pre_save, new_orders, old_orders)
-    Order.all_merchants.bulk_create(new_orders)
+    # Rows go into the unique index in one order for every request, so two overlapping
+    # batches wait for each other (then retry one by one) instead of deadlocking.
+    Order.all_merchants.bulk_create(sorted(new_orders, key=lambda order: order.external_id))
     if old_orders:
         Order.all_merchants.bulk_update(old_orders, _all_fields_but_pk(Order))
     _send_save_signals(post_save, new_orders, old_orders)

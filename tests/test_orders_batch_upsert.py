@@ -378,3 +378,48 @@ def test_a_batch_bumps_tracking_page_versions_once_not_per_order(
     assert bumps.call_count == 2
     assert key in bumps.call_args_list[0].args
     assert cache.client().get(key) != before
+
+
+def _ingest_together(merchant, batches) -> list[Exception]:
+    import threading
+
+    from django.db import connection
+
+    from orders.services import orders_batch_upsert
+
+    start, errors = threading.Barrier(len(batches)), []
+
+    def ingest(orders):
+        try:
+            start.wait()
+            orders_batch_upsert(merchant=merchant, orders=orders)
+        except Exception as exc:  # reported by the caller's assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ingest, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("known", [False, True], ids=["new orders", "known orders"])
+def test_overlapping_batches_in_opposite_orders_both_succeed_with_one_row_each(merchant_a, known):
+    """A shop's retry overlapping its first try, in another order (no deadlock, no duplicate)."""
+    orders = colleague_orders("x", 300)
+    if known:
+        assert not _ingest_together(merchant_a, [orders])
+        for data in orders:
+            data["total"] += 1
+    errors = _ingest_together(merchant_a, [orders, list(reversed(orders))])
+    assert not errors, errors
+    saved = Order.objects.for_merchant(merchant_a)
+    assert saved.count() == 300
+    assert Customer.objects.for_merchant(merchant_a).count() == 300
+    congratulations = Touchpoint.objects.for_merchant(merchant_a).filter(kind="congratulation")
+    assert congratulations.values("order").distinct().count() == congratulations.count() == 300
