@@ -90,6 +90,17 @@ def test_second_view_is_served_without_sql_and_with_the_same_headers(client, api
     assert Rating.objects.for_merchant(delivered.merchant).get().score == 5
 
 
+def test_only_a_page_with_the_rating_form_sets_a_csrf_cookie(client, api_a):
+    in_transit = order_in_state(api_a, state="in_transit", external_id="C-T", locale="en")
+    delivered = order_in_state(api_a, state="delivered", external_id="C-D", locale="en")
+    for _ in range(2):  # a miss, then a hit
+        client.cookies.clear()
+        page = view(client, in_transit)
+        assert "csrfmiddlewaretoken" not in page.content.decode()
+        assert "csrftoken" not in page.cookies
+    assert "csrftoken" in view(client, delivered).cookies
+
+
 def test_each_language_is_its_own_cached_page(client, order):
     assert '<html lang="en">' in view(client, order).content.decode()
     assert '<html lang="de">' in view(client, order, "?lang=de").content.decode()

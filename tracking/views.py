@@ -110,7 +110,11 @@ def _order_page(request, token: str, *, lang: str, ids, view) -> HttpResponse:
 
 def _page_response(request, cached) -> HttpResponse:
     page = cached.page
-    html = page.html.replace(page.csrf_placeholder, get_token(request))
+    html = page.html
+    # Only the rating form (after delivery) posts back; other pages set no CSRF cookie,
+    # which spares every view the token's randomness and a Set-Cookie header.
+    if page.csrf_placeholder in html:
+        html = html.replace(page.csrf_placeholder, get_token(request))
     response = HttpResponse(html)
     response["Content-Language"] = cached.locale
     return _private(response, image_origins=page.image_origins)
