@@ -18,6 +18,10 @@ lock = threading.Lock()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; without TCP_NODELAY, Nagle holds the body
+    # until the client's delayed ACK (~40 ms) on a kept-alive connection. Real
+    # providers' servers (nginx, load balancers) set it.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass

@@ -28,3 +28,14 @@ def stuck_after_seconds() -> float:
 def coalesce_seconds() -> float:
     """Shipment updates wait this long so a burst of carrier events sends one message."""
     return float(_get("SHIPMENT_UPDATE_COALESCE_SECONDS", 4))
+
+
+def send_batch_size() -> int:
+    """Touchpoints per send task: what they share (merchant content, templates) is read
+    once per batch. Small enough that the worker processes share a backlog."""
+    return max(1, int(_get("TOUCHPOINT_SEND_BATCH", 20)))
+
+
+def dispatch_limit() -> int:
+    """Due touchpoints one dispatcher pass queues; each tick queues at most this many."""
+    return int(_get("TOUCHPOINT_DISPATCH_LIMIT", 1000))

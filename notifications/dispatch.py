@@ -8,7 +8,7 @@ unsent forever.
 
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications import conf
@@ -30,7 +30,35 @@ def touchpoint_claim(*, touchpoint_id: int) -> bool:
     return won == 1
 
 
-def due_touchpoint_ids(*, limit: int = 500) -> list[int]:
+def touchpoints_claim(*, touchpoint_ids: list[int], now) -> list[int]:
+    """Win the right to send these touchpoints; returns the ids won.
+
+    One conditional UPDATE for the batch, committed at once: only rows still
+    scheduled and due are taken, and a row is won by exactly one caller (the
+    RETURNING list says which), however many tasks carry its id.
+    """
+    if not touchpoint_ids:
+        return []
+    table = Touchpoint._meta.db_table
+    at = Touchpoint._meta.get_field("claimed_at").get_db_prep_value(now, connection)
+    ids = ", ".join(["%s"] * len(touchpoint_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claimed_at = %s, updated_at = %s "  # noqa: S608
+            f"WHERE id IN ({ids}) AND status = %s AND due_at <= %s RETURNING id",
+            [S.SENDING, at, at, *touchpoint_ids, S.SCHEDULED, at],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def touchpoints_unclaim(*, touchpoint_ids: list[int], claimed_at) -> int:
+    """Give back claimed rows not started yet (no attempt), as they were: due, scheduled."""
+    return Touchpoint.all_merchants.filter(
+        pk__in=touchpoint_ids, status=S.SENDING, claimed_at=claimed_at
+    ).update(status=S.SCHEDULED, claimed_at=None, updated_at=timezone.now())
+
+
+def due_touchpoint_ids(*, limit: int = 1000) -> list[int]:
     return list(
         Touchpoint.objects.unscoped()
         .filter(status=S.SCHEDULED, due_at__lte=timezone.now(), channel__in=SENDABLE_CHANNELS)
@@ -82,19 +110,28 @@ def touchpoints_recover_stuck(*, now=None) -> list[int]:
 
 
 def touchpoints_dispatch_due(
-    *, limit: int = 500, inline: bool = False, recover: bool = True
+    *, limit: int | None = None, inline: bool = False, recover: bool = True
 ) -> list[int]:
-    """Queue (or with inline=True, send here) every due touchpoint. Returns the ids."""
-    from notifications.sending import touchpoint_send
-    from notifications.tasks import enqueue_send
+    """Queue (or with inline=True, send here) every due touchpoint. Returns the ids.
+
+    Ids go to the queue in batches (TOUCHPOINT_SEND_BATCH per task): a worker reads
+    what a batch shares once and sends its rows one by one.
+    """
+    from notifications.sending import touchpoints_send
+    from notifications.tasks import enqueue_sends
 
     if recover:
         touchpoints_recover_stuck()
-    ids = due_touchpoint_ids(limit=limit)
+    ids = due_touchpoint_ids(limit=limit or conf.dispatch_limit())
     if inline:
-        for touchpoint_id in ids:
-            touchpoint_send(touchpoint_id=touchpoint_id)
+        for batch in batches(ids):
+            touchpoints_send(touchpoint_ids=batch)
         return ids
-    for touchpoint_id in ids:
-        transaction.on_commit(lambda pk=touchpoint_id: enqueue_send(pk))
+    if ids:
+        transaction.on_commit(lambda: enqueue_sends(ids))
     return ids
+
+
+def batches(ids: list[int]) -> list[list[int]]:
+    size = conf.send_batch_size()
+    return [ids[start : start + size] for start in range(0, len(ids), size)]

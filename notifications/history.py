@@ -20,8 +20,12 @@ def touchpoint_transition(
     reason: str = "",
     **fields,
 ) -> bool:
-    """Move `touchpoint` to `to_status` if it is in one of `from_statuses`. True if it moved."""
-    with transaction.atomic():
+    """Move `touchpoint` to `to_status` if it is in one of `from_statuses`. True if it moved.
+
+    Inside a caller's transaction it adds no savepoint: an error here fails the
+    caller's whole transaction, which is what every caller wants.
+    """
+    with transaction.atomic(savepoint=False):
         updated = Touchpoint.all_merchants.filter(
             pk=touchpoint.pk, status__in=from_statuses
         ).update(status=to_status, updated_at=timezone.now(), **fields)

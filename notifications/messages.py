@@ -13,6 +13,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from notifications.batch import read_once
 from notifications.builders import OutgoingEmail, OutgoingSms, register_builder
 from notifications.defaults import default_headline
 from notifications.models import MessagingPreferences, Touchpoint
@@ -141,19 +142,24 @@ def _record_template_error(touchpoint: Touchpoint, error: str) -> None:
 
 
 def _shipment(touchpoint: Touchpoint):
-    from orders.models import Shipment
+    """The update's shipment, from the order's shipments (prefetched for a batch)."""
+    wanted = touchpoint.payload.get("shipment_id")
+    return next((s for s in touchpoint.order.shipments.all() if s.pk == wanted), None)
 
-    return (
-        Shipment.objects.for_merchant(touchpoint.merchant)
-        .filter(pk=touchpoint.payload.get("shipment_id"))
-        .first()
+
+def _order_content(order):
+    """Benefits and testimonials for the order; one read per batch for orders with the same products."""
+    from orders.content import order_content
+
+    skus = frozenset(item.sku for item in order.items.all() if item.sku)
+    return read_once(
+        ("order-content", order.merchant_id, order.locale, skus),
+        lambda: order_content(order=order),
     )
 
 
 def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> OutgoingEmail:
     """The branded email of a congratulation or shipment update."""
-    from orders.content import order_content
-
     order = touchpoint.order
     merchant = touchpoint.merchant
     shipment = _shipment(touchpoint) if touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE else None
@@ -187,9 +193,7 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         order.shipping_region,
         order.shipping_country,
     ]
-    content = (
-        order_content(order=order) if touchpoint.kind == Touchpoint.Kind.CONGRATULATION else None
-    )
+    content = _order_content(order) if touchpoint.kind == Touchpoint.Kind.CONGRATULATION else None
     unsubscribe = unsubscribe or unsubscribe_url(touchpoint)
     context = {
         "kind": touchpoint.kind,

@@ -174,13 +174,15 @@ def _send_due_after_commit(touchpoints: list[Touchpoint]) -> None:
 
     If the broker is down the beat dispatcher still finds the rows; nothing is lost.
     """
-    from notifications.tasks import enqueue_send
+    from notifications.tasks import enqueue_sends
 
     now = timezone.now()
-    for touchpoint in touchpoints:
-        if (
-            touchpoint.status == S.SCHEDULED
-            and touchpoint.channel in (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS)
-            and touchpoint.due_at <= now
-        ):
-            transaction.on_commit(lambda pk=touchpoint.pk: enqueue_send(pk))
+    due = [
+        touchpoint.pk
+        for touchpoint in touchpoints
+        if touchpoint.status == S.SCHEDULED
+        and touchpoint.channel in (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS)
+        and touchpoint.due_at <= now
+    ]
+    if due:
+        transaction.on_commit(lambda: enqueue_sends(due))

@@ -1,53 +1,52 @@
-"""Sending one claimed touchpoint through its channel and recording the outcome.
+"""Sending claimed touchpoints through their channel and recording the outcome.
 
-The order of things matters for "sent once, lost never":
-1. claim (conditional UPDATE scheduled -> sending, committed);
-2. re-check what may have changed since planning (consent, opt-out, a newer
-   shipment status, quiet hours);
-3. build the message (the kind's registered builder);
-4. write the DeliveryAttempt row (committed) and call the provider;
-5. mark sent, or schedule a retry with backoff, or fail for good.
-A worker killed between 4 and 5 leaves a `sending` row with an in-progress
-attempt; the dispatcher recovers it after TOUCHPOINT_STUCK_AFTER_SECONDS and
-sends again. The provider may have accepted the first try: that is the one
-duplicate we allow, and the stable Message-ID (email) / callback URL (SMS)
-derived from the touchpoint's callback code lets the provider and the
-buyer's mail client recognise it as the same message.
+The order of things matters for "sent once, lost never". A send task gets a batch of ids:
+1. claim them: one conditional UPDATE (scheduled and due -> sending) that returns the
+   rows it won, committed; a row another worker or dispatcher took is not among them;
+2. read the claimed rows with what their messages need (order, customer, items,
+   shipments, merchant, branding, preferences) in a few queries for the whole batch,
+   and what their merchants share (templates, content, opt-outs) once per batch;
+then for each row, one by one:
+3. re-check what may have changed since planning (consent, opt-out, a newer shipment
+   status, quiet hours) and build the message;
+4. start the attempt: bump the row's attempt count and refresh its claim time, on
+   condition that the claim is still ours, and write the DeliveryAttempt row, in one
+   transaction;
+5. call the provider;
+6. record the attempt's outcome with the row's new status and history row in one
+   transaction: sent, or a retry with backoff, or failed for good.
+A worker killed anywhere leaves `sending` rows; the dispatcher gives them back after
+TOUCHPOINT_STUCK_AFTER_SECONDS and they are sent again. Only a row killed between 5
+and 6 may have reached the provider: that is the one duplicate we allow (at most one
+per process per kill, as a process sends one message at a time), and the stable
+Message-ID (email) / callback URL (SMS) derived from the touchpoint's callback code
+lets the provider and the buyer's mail client recognise it as the same message.
+A batch gives back the rows it has not started once half of the stuck time has
+passed, so a slow provider never has a row sent by two workers.
 """
 
 import logging
 import random
 
 from django.conf import settings
-from django.db.models import F
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from notifications import conf, dispatch, quiet_hours
+from notifications.batch import batch_reads
 from notifications.builders import OutgoingEmail, OutgoingSms, get_builder
 from notifications.errors import SendError
 from notifications.history import touchpoint_transition
 from notifications.models import DeliveryAttempt, Touchpoint
-from notifications.selectors import is_suppressed
+from notifications.selectors import is_suppressed, suppressed_addresses
 from notifications.tokens import unsubscribe_url
 from notifications.transports import default_from_email, send_email, send_sms
 
 logger = logging.getLogger(__name__)
 
 S = Touchpoint.Status
-
-
-def touchpoint_claim(*, touchpoint_id: int) -> Touchpoint | None:
-    """Win the right to send one touchpoint; None if someone else has it or it is not due."""
-    if not dispatch.touchpoint_claim(touchpoint_id=touchpoint_id):
-        return None
-    touchpoint = Touchpoint.all_merchants.select_related(
-        "order__customer", "merchant__branding"
-    ).get(pk=touchpoint_id)
-    # The history row says who claimed; the touchpoint in memory still says scheduled
-    # so the transition's from_status is right.
-    touchpoint.status = S.SENDING
-    return touchpoint
+NOT_CLAIMED = "not-claimed"
 
 
 def retry_delay_seconds(attempt: int) -> float:
@@ -57,73 +56,128 @@ def retry_delay_seconds(attempt: int) -> float:
 
 
 def touchpoint_send(*, touchpoint_id: int) -> str:
-    """Claim and send; returns the touchpoint's status afterwards (or "not-claimed")."""
-    touchpoint = touchpoint_claim(touchpoint_id=touchpoint_id)
-    if touchpoint is None:
-        return "not-claimed"
+    """Claim and send one touchpoint; returns its status afterwards (or "not-claimed")."""
+    return touchpoints_send(touchpoint_ids=[touchpoint_id])[touchpoint_id]
+
+
+def touchpoints_send(*, touchpoint_ids: list[int]) -> dict[int, str]:
+    """Claim and send each due touchpoint of `touchpoint_ids`, reading what they share once.
+
+    Returns {id: status afterwards}; "not-claimed" for an id that is not due or that
+    someone else claimed (a task delivered twice finds nothing to do).
+    """
+    results = {pk: NOT_CLAIMED for pk in touchpoint_ids}
+    claimed_at = timezone.now()
+    won = dispatch.touchpoints_claim(touchpoint_ids=touchpoint_ids, now=claimed_at)
+    if not won:
+        return results
+    touchpoints = _load_claimed(won)
+    give_back_at = claimed_at + timezone.timedelta(seconds=conf.stuck_after_seconds() / 2)
+    with batch_reads():
+        suppressed = _SuppressedRecipients(touchpoints)
+        for n, touchpoint in enumerate(touchpoints):
+            if timezone.now() > give_back_at:
+                dispatch.touchpoints_unclaim(
+                    touchpoint_ids=[tp.pk for tp in touchpoints[n:]], claimed_at=claimed_at
+                )
+                break
+            results[touchpoint.pk] = _send_one(touchpoint, suppressed)
+    return results
+
+
+def _load_claimed(touchpoint_ids: list[int]) -> list[Touchpoint]:
+    """The claimed rows with everything their builders read, in three queries."""
+    touchpoints = list(
+        Touchpoint.all_merchants.filter(pk__in=touchpoint_ids)
+        .select_related("order__customer", "merchant__branding", "merchant__messaging_preferences")
+        .prefetch_related("order__items", "order__shipments")
+        .order_by("due_at", "pk")
+    )
+    for touchpoint in touchpoints:
+        touchpoint.order.merchant = touchpoint.merchant  # the same row: no second read
+    return touchpoints
+
+
+class _SuppressedRecipients:
+    """Opt-outs of the batch's buyers, read in one query per merchant and channel."""
+
+    def __init__(self, touchpoints: list[Touchpoint]):
+        wanted: dict[tuple, tuple] = {}
+        for touchpoint in touchpoints:
+            customer = touchpoint.order.customer
+            address = (
+                customer.email if touchpoint.channel == Touchpoint.Channel.EMAIL else customer.phone
+            )
+            key = (touchpoint.merchant_id, touchpoint.channel)
+            wanted.setdefault(key, (touchpoint.merchant, set()))[1].add(address.lower())
+        self.checked = {key: addresses for key, (_, addresses) in wanted.items()}
+        self.suppressed = {
+            key: suppressed_addresses(merchant=merchant, channel=key[1], addresses=list(addresses))
+            for key, (merchant, addresses) in wanted.items()
+        }
+
+    def __call__(self, touchpoint: Touchpoint, address: str) -> bool:
+        key = (touchpoint.merchant_id, touchpoint.channel)
+        if address and address.lower() in self.checked.get(key, ()):
+            return address.lower() in self.suppressed.get(key, ())
+        # A builder wrote to someone else than the order's buyer (an ambassador): ask.
+        return is_suppressed(
+            merchant=touchpoint.merchant, channel=touchpoint.channel, address=address
+        )
+
+
+def _send_one(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> str:
     try:
-        return _send_claimed(touchpoint)
+        return _send_claimed(touchpoint, suppressed)
     except Exception as err:
-        # A bug (a builder raising, a database hiccup) must not strand the claim:
-        # treat it as a temporary failure, so it retries and ends failed at worst.
-        logger.exception("touchpoint %s: unexpected error while sending", touchpoint_id)
+        # A bug (a builder raising, a database hiccup) must not strand the claim: count
+        # it as a failed attempt, so it retries with backoff and ends failed at worst.
+        logger.exception("touchpoint %s: unexpected error while sending", touchpoint.pk)
         _record_failure(touchpoint, None, SendError(repr(err), permanent=False, code="unexpected"))
         return touchpoint.status
 
 
-def _send_claimed(touchpoint: Touchpoint) -> str:
+def _stop(touchpoint: Touchpoint, to_status: str, reason: str, **fields) -> str:
+    """Not now or not at all: move the claimed row, with why."""
+    touchpoint_transition(
+        touchpoint=touchpoint,
+        to_status=to_status,
+        from_statuses=(S.SENDING,),
+        reason=reason,
+        **fields,
+    )
+    return touchpoint.status
+
+
+def _send_claimed(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> str:
     reason = _why_not_send(touchpoint)
     if reason:
-        status = S.CANCELLED if reason == "order cancelled" else S.SKIPPED
-        touchpoint_transition(
-            touchpoint=touchpoint, to_status=status, from_statuses=(S.SENDING,), reason=reason
-        )
-        return touchpoint.status
+        return _stop(touchpoint, S.CANCELLED if reason == "order cancelled" else S.SKIPPED, reason)
 
     if touchpoint.channel == Touchpoint.Channel.SMS:
         morning = quiet_hours.quiet_until(
             merchant=touchpoint.merchant, customer=touchpoint.order.customer, at=timezone.now()
         )
         if morning is not None:
-            touchpoint_transition(
-                touchpoint=touchpoint,
-                to_status=S.SCHEDULED,
-                from_statuses=(S.SENDING,),
-                reason="quiet hours: deferred to the morning",
+            return _stop(
+                touchpoint,
+                S.SCHEDULED,
+                "quiet hours: deferred to the morning",
                 due_at=morning,
                 claimed_at=None,
             )
-            return touchpoint.status
 
     builder = get_builder(touchpoint.kind, touchpoint.channel)
     if builder is None:
-        touchpoint_transition(
-            touchpoint=touchpoint,
-            to_status=S.FAILED,
-            from_statuses=(S.SENDING,),
-            reason=f"no builder for {touchpoint.kind}/{touchpoint.channel}",
-        )
-        return touchpoint.status
+        return _stop(touchpoint, S.FAILED, f"no builder for {touchpoint.kind}/{touchpoint.channel}")
     with translation.override(touchpoint.order.locale):
         message = builder(touchpoint)
     if message is None:
-        touchpoint_transition(
-            touchpoint=touchpoint,
-            to_status=S.SKIPPED,
-            from_statuses=(S.SENDING,),
-            reason="nothing to send",
-        )
-        return touchpoint.status
+        return _stop(touchpoint, S.SKIPPED, "nothing to send")
 
     recipient = message.to[0] if isinstance(message, OutgoingEmail) else message.to
-    if is_suppressed(merchant=touchpoint.merchant, channel=touchpoint.channel, address=recipient):
-        touchpoint_transition(
-            touchpoint=touchpoint,
-            to_status=S.SKIPPED,
-            from_statuses=(S.SENDING,),
-            reason="recipient opted out",
-        )
-        return touchpoint.status
+    if suppressed(touchpoint, recipient):
+        return _stop(touchpoint, S.SKIPPED, "recipient opted out")
 
     if touchpoint.channel == Touchpoint.Channel.SMS:
         # Cost guard (postpurchase/limits.py): daily caps per merchant and per number.
@@ -131,57 +185,88 @@ def _send_claimed(touchpoint: Touchpoint) -> str:
 
         refusal = sms_quota_refusal(merchant=touchpoint.merchant, to=recipient)
         if refusal:
-            touchpoint_transition(
-                touchpoint=touchpoint,
-                to_status=S.SKIPPED,
-                from_statuses=(S.SENDING,),
-                reason=refusal,
-            )
-            return touchpoint.status
+            return _stop(touchpoint, S.SKIPPED, refusal)
 
-    attempt = _start_attempt(touchpoint)
+    attempt_id = _start_attempt(touchpoint)
+    if attempt_id is None:
+        return NOT_CLAIMED  # given back meanwhile (see touchpoints_send): not ours any more
+    try:
+        provider_id = _hand_to_provider(message, touchpoint)
+    except SendError as err:
+        _record_failure(touchpoint, attempt_id, err)
+        return touchpoint.status
+    _record_sent(touchpoint, attempt_id, provider_id=provider_id, recipient=recipient)
+    return touchpoint.status
+
+
+def _start_attempt(touchpoint: Touchpoint) -> int | None:
+    """Count the attempt and write its row, in one transaction, if the claim is still ours.
+
+    The claim time restarts, so the stuck-claim timer measures this one send.
+    """
+    now = timezone.now()
+    number = touchpoint.attempts + 1
+    with transaction.atomic():
+        ours = Touchpoint.all_merchants.filter(
+            pk=touchpoint.pk, status=S.SENDING, claimed_at=touchpoint.claimed_at
+        ).update(attempts=number, claimed_at=now, updated_at=now)
+        if not ours:
+            return None
+        attempt = DeliveryAttempt.all_merchants.create(
+            merchant_id=touchpoint.merchant_id,
+            touchpoint_id=touchpoint.pk,
+            number=number,
+            started_at=now,
+        )
+    touchpoint.attempts, touchpoint.claimed_at = number, now
+    return attempt.pk
+
+
+def _hand_to_provider(message, touchpoint: Touchpoint) -> str:
+    """The provider's message id; every failure is a SendError."""
     try:
         if isinstance(message, OutgoingEmail):
             _complete_email(message, touchpoint)
-            provider_id = send_email(
-                message,
-                callback_code=touchpoint.callback_code,
-                tags=[touchpoint.kind],
+            return send_email(
+                message, callback_code=touchpoint.callback_code, tags=[touchpoint.kind]
             )
-        elif isinstance(message, OutgoingSms):
+        if isinstance(message, OutgoingSms):
             _complete_sms(message, touchpoint)
-            provider_id = send_sms(message, status_callback=status_callback_url(touchpoint))
-        else:
-            raise SendError(f"builder returned {type(message).__name__}", permanent=True)
-    except SendError as err:
-        _record_failure(touchpoint, attempt, err)
-        return touchpoint.status
+            return send_sms(message, status_callback=status_callback_url(touchpoint))
+    except SendError:
+        raise
+    except Exception as err:
+        raise SendError(repr(err), permanent=False, code="unexpected") from err
+    raise SendError(f"builder returned {type(message).__name__}", permanent=True)
 
+
+def _record_sent(touchpoint: Touchpoint, attempt_id: int, *, provider_id: str, recipient: str):
+    """The attempt's outcome, the row's status and its history row, in one transaction."""
     now = timezone.now()
-    DeliveryAttempt.all_merchants.filter(pk=attempt.pk).update(
-        outcome=DeliveryAttempt.Outcome.SENT, finished_at=now, provider_message_id=provider_id
-    )
-    # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
-    # message did go, and marking it sent now prevents a second copy.
     fields = {
         "sent_at": now,
         "provider_message_id": provider_id[:200],
         "recipient": recipient[:254],
     }
-    moved = touchpoint_transition(
-        touchpoint=touchpoint,
-        to_status=S.SENT,
-        from_statuses=(S.SENDING, S.SCHEDULED),
-        reason=f"handed to provider ({provider_id})",
-        error="",
-        **fields,
-    )
-    if not moved:
-        # A delivery webhook beat us to it (delivered/failed already): keep its
-        # status, but record what was sent.
-        Touchpoint.all_merchants.filter(pk=touchpoint.pk).update(**fields)
-        touchpoint.refresh_from_db(fields=["status"])
-    return touchpoint.status
+    with transaction.atomic():
+        DeliveryAttempt.all_merchants.filter(pk=attempt_id).update(
+            outcome=DeliveryAttempt.Outcome.SENT, finished_at=now, provider_message_id=provider_id
+        )
+        # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
+        # message did go, and marking it sent now prevents a second copy.
+        moved = touchpoint_transition(
+            touchpoint=touchpoint,
+            to_status=S.SENT,
+            from_statuses=(S.SENDING, S.SCHEDULED),
+            reason=f"handed to provider ({provider_id})",
+            error="",
+            **fields,
+        )
+        if not moved:
+            # A delivery webhook beat us to it (delivered/failed already): keep its
+            # status, but record what was sent.
+            Touchpoint.all_merchants.filter(pk=touchpoint.pk).update(**fields)
+            touchpoint.refresh_from_db(fields=["status"])
 
 
 def _why_not_send(touchpoint: Touchpoint) -> str:
@@ -201,14 +286,8 @@ def _why_not_send(touchpoint: Touchpoint) -> str:
     ):
         return "no SMS consent"
     if touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE:
-        from orders.models import Shipment
-
-        shipment = (
-            Shipment.objects.for_merchant(touchpoint.merchant)
-            .filter(pk=touchpoint.payload.get("shipment_id"))
-            .only("status")
-            .first()
-        )
+        wanted = touchpoint.payload.get("shipment_id")
+        shipment = next((s for s in order.shipments.all() if s.pk == wanted), None)
         if shipment is None:
             return "shipment removed"
         if shipment.status != touchpoint.payload.get("status"):
@@ -216,50 +295,51 @@ def _why_not_send(touchpoint: Touchpoint) -> str:
     return ""
 
 
-def _start_attempt(touchpoint: Touchpoint) -> DeliveryAttempt:
-    Touchpoint.all_merchants.filter(pk=touchpoint.pk).update(attempts=F("attempts") + 1)
-    touchpoint.attempts += 1
-    return DeliveryAttempt.all_merchants.create(
-        merchant_id=touchpoint.merchant_id, touchpoint=touchpoint, number=touchpoint.attempts
-    )
+def _record_failure(touchpoint: Touchpoint, attempt_id: int | None, err: SendError):
+    """The attempt's outcome and the row's retry (or failure), in one transaction.
 
-
-def _record_failure(touchpoint: Touchpoint, attempt: DeliveryAttempt | None, err: SendError):
+    Without an attempt (an error before the provider was called: a builder raising)
+    the failure still counts as one, so a builder that always raises ends `failed`
+    after TOUCHPOINT_MAX_ATTEMPTS instead of retrying forever.
+    """
     now = timezone.now()
-    if attempt is not None:
-        DeliveryAttempt.all_merchants.filter(pk=attempt.pk).update(
-            outcome=DeliveryAttempt.Outcome.PERMANENT_ERROR
-            if err.permanent
-            else DeliveryAttempt.Outcome.TEMPORARY_ERROR,
-            finished_at=now,
-            error=str(err)[:2000],
-        )
-    if err.permanent or touchpoint.attempts >= conf.max_attempts():
-        why = (
-            "permanent error" if err.permanent else f"gave up after {touchpoint.attempts} attempts"
-        )
-        touchpoint_transition(
-            touchpoint=touchpoint,
-            to_status=S.FAILED,
-            from_statuses=(S.SENDING,),
-            reason=f"{why}: {err}",
-            error=str(err)[:2000],
-        )
-        if err.permanent and err.code in ("recipient_refused", "invalid_number", "opted_out"):
-            from notifications.services import suppression_add_for_touchpoint
+    counted = {"attempts": touchpoint.attempts + 1} if attempt_id is None else {}
+    attempts = counted.get("attempts", touchpoint.attempts)
+    with transaction.atomic():
+        if attempt_id is not None:
+            DeliveryAttempt.all_merchants.filter(pk=attempt_id).update(
+                outcome=DeliveryAttempt.Outcome.PERMANENT_ERROR
+                if err.permanent
+                else DeliveryAttempt.Outcome.TEMPORARY_ERROR,
+                finished_at=now,
+                error=str(err)[:2000],
+            )
+        if err.permanent or attempts >= conf.max_attempts():
+            why = "permanent error" if err.permanent else f"gave up after {attempts} attempts"
+            touchpoint_transition(
+                touchpoint=touchpoint,
+                to_status=S.FAILED,
+                from_statuses=(S.SENDING,),
+                reason=f"{why}: {err}",
+                error=str(err)[:2000],
+                **counted,
+            )
+            if err.permanent and err.code in ("recipient_refused", "invalid_number", "opted_out"):
+                from notifications.services import suppression_add_for_touchpoint
 
-            suppression_add_for_touchpoint(touchpoint=touchpoint, reason=err.code)
-    else:
-        delay = retry_delay_seconds(touchpoint.attempts)
-        touchpoint_transition(
-            touchpoint=touchpoint,
-            to_status=S.SCHEDULED,
-            from_statuses=(S.SENDING,),
-            reason=f"temporary error, retry in {delay:.1f}s: {err}",
-            due_at=now + timezone.timedelta(seconds=delay),
-            claimed_at=None,
-            error=str(err)[:2000],
-        )
+                suppression_add_for_touchpoint(touchpoint=touchpoint, reason=err.code)
+        else:
+            delay = retry_delay_seconds(attempts)
+            touchpoint_transition(
+                touchpoint=touchpoint,
+                to_status=S.SCHEDULED,
+                from_statuses=(S.SENDING,),
+                reason=f"temporary error, retry in {delay:.1f}s: {err}",
+                due_at=now + timezone.timedelta(seconds=delay),
+                claimed_at=None,
+                error=str(err)[:2000],
+                **counted,
+            )
 
 
 def _complete_email(message: OutgoingEmail, touchpoint: Touchpoint) -> None:

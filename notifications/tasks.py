@@ -8,8 +8,8 @@ import logging
 
 from celery import shared_task
 
-from notifications.dispatch import touchpoints_dispatch_due
-from notifications.sending import touchpoint_send
+from notifications.dispatch import batches, touchpoints_dispatch_due
+from notifications.sending import touchpoint_send, touchpoints_send
 
 logger = logging.getLogger(__name__)
 
@@ -20,17 +20,33 @@ def dispatch_touchpoints() -> int:
 
 
 @shared_task(acks_late=True)
+def send_touchpoints(touchpoint_ids: list[int]) -> int:
+    """Send a batch; returns how many went. A second delivery finds them claimed or sent."""
+    results = touchpoints_send(touchpoint_ids=touchpoint_ids)
+    return sum(status == "sent" for status in results.values())
+
+
+@shared_task(acks_late=True)
 def send_touchpoint(touchpoint_id: int) -> str:
-    # A second delivery of this task finds the row claimed or sent: "not-claimed".
+    # One id: the shape queued before batches (messages may still wait in a queue).
     return touchpoint_send(touchpoint_id=touchpoint_id)
 
 
 def enqueue_send(touchpoint_id: int) -> None:
-    """Queue a send; a broker outage is logged, the beat dispatcher retries later."""
-    try:
-        send_touchpoint.delay(touchpoint_id)
-    except Exception:
-        logger.warning("broker unavailable; touchpoint %s waits for the dispatcher", touchpoint_id)
+    enqueue_sends([touchpoint_id])
+
+
+def enqueue_sends(touchpoint_ids: list[int]) -> None:
+    """Queue sends in batches; a broker outage is logged, the beat dispatcher retries later."""
+    for batch in batches(list(touchpoint_ids)):
+        try:
+            send_touchpoints.delay(batch)
+        except Exception:
+            logger.warning(
+                "broker unavailable; %d touchpoint(s) wait for the dispatcher",
+                len(touchpoint_ids),
+            )
+            return
 
 
 @shared_task(acks_late=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from notifications.batch import read_once
 from notifications.models import MessageTemplate, Touchpoint
 
 logger = logging.getLogger(__name__)
@@ -170,15 +171,20 @@ class RenderedText:
 
 
 def find_override(*, merchant, kind: str, channel: str, locale: str, shipment_status: str = ""):
-    """The most specific active override: this status first, then all statuses."""
-    rows = MessageTemplate.objects.for_merchant(merchant).filter(
-        kind=kind,
-        channel=channel,
-        locale=locale,
-        is_active=True,
-        shipment_status__in={shipment_status, ""},
+    """The most specific active override: this status first, then all statuses.
+
+    A merchant's active overrides are read once per send batch (they are few).
+    """
+    rows = read_once(
+        ("message-templates", merchant.pk),
+        lambda: list(MessageTemplate.objects.for_merchant(merchant).filter(is_active=True)),
     )
-    by_status = {row.shipment_status: row for row in rows}
+    by_status = {
+        row.shipment_status: row
+        for row in rows
+        if (row.kind, row.channel, row.locale) == (kind, channel, locale)
+        and row.shipment_status in (shipment_status, "")
+    }
     return by_status.get(shipment_status) or by_status.get("")
 
 

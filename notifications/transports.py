@@ -6,8 +6,10 @@ SMS goes through the SMS_BACKEND. Every failure becomes a SendError whose
 """
 
 import smtplib
+import threading
 from email.utils import formataddr, parseaddr
 
+from anymail.backends.base import AnymailBaseBackend
 from anymail.exceptions import (
     AnymailAPIError,
     AnymailError,
@@ -17,15 +19,63 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from django.conf import settings
+from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
+from notifications import sms
 from notifications.builders import OutgoingEmail, OutgoingSms
 from notifications.errors import SendError
-from notifications.sms import SmsMessage, get_connection
+from notifications.sms import SmsMessage
 
 # HTTP statuses where the same request may succeed later (rate limits, outages, auth
 # being fixed by an operator); any other 4xx means this message will never go.
 TEMPORARY_HTTP_STATUSES = {401, 403, 408, 409, 423, 425, 429}
+
+
+_connections = threading.local()
+
+
+def _kept_open(kind: str, config: tuple, open_connection):
+    """This thread's open backend for `config`, so sends reuse the provider's HTTP
+    connection (anymail keeps a requests session while open; the Twilio client
+    keeps one per instance) instead of a new TCP connection per message.
+    Made after fork, in the process that sends; a changed setting makes a new one."""
+    kept = getattr(_connections, kind, None)
+    if kept is None or kept[0] != config:
+        if kept is not None:
+            close = getattr(kept[1], "close", None)
+            if close:
+                close()
+        kept = (config, open_connection())
+        setattr(_connections, kind, kept)
+    return kept[1]
+
+
+def email_connection():
+    def open_connection():
+        connection = mail.get_connection()
+        # Only anymail's backends are kept open: an idle SMTP connection would be
+        # dropped by the server, so SMTP still connects per message.
+        if isinstance(connection, AnymailBaseBackend):
+            connection.open()
+        return connection
+
+    config = (settings.EMAIL_BACKEND, repr(getattr(settings, "ANYMAIL", None)))
+    return _kept_open("email", config, open_connection)
+
+
+def sms_connection():
+    config = tuple(
+        repr(getattr(settings, name, None))
+        for name in (
+            "SMS_BACKEND",
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_AUTH_TOKEN",
+            "TWILIO_FROM_NUMBER",
+            "TWILIO_API_BASE_URL",
+        )
+    )
+    return _kept_open("sms", config, sms.get_connection)
 
 
 def email_message_id(callback_code: str) -> str:
@@ -83,6 +133,7 @@ def send_email(message: OutgoingEmail, *, callback_code: str, tags: list[str]) -
     email.metadata = {"touchpoint": callback_code}
     email.tags = tags
     try:
+        email.connection = email_connection()
         email.send()
     except SendError:
         raise
@@ -97,16 +148,16 @@ def send_email(message: OutgoingEmail, *, callback_code: str, tags: list[str]) -
 
 def send_sms(message: OutgoingSms, *, status_callback: str) -> str:
     """Send one SMS; return the provider's message id."""
-    sms = SmsMessage(
+    text = SmsMessage(
         to=message.to,
         body=message.body,
         sender=message.sender or getattr(settings, "TWILIO_FROM_NUMBER", "") or "",
         status_callback=status_callback,
     )
     try:
-        get_connection().send_messages([sms])
+        sms_connection().send_messages([text])
     except SendError:
         raise
     except Exception as err:
         raise SendError(f"{type(err).__name__}: {err}", permanent=False, code="unexpected") from err
-    return sms.provider_message_id
+    return text.provider_message_id

@@ -12,9 +12,9 @@ import responses
 from django.utils import timezone
 
 from notifications import conf
-from notifications.dispatch import touchpoint_claim
+from notifications.dispatch import touchpoint_claim, touchpoints_claim
 from notifications.models import DeliveryAttempt, Suppression, Touchpoint
-from notifications.sending import retry_delay_seconds
+from notifications.sending import retry_delay_seconds, touchpoints_send
 from postpurchase.events import merchant_event
 from tests.notification_helpers import place_order, scan, send_due, ship, updates
 
@@ -251,3 +251,111 @@ def test_twilio_outage_is_temporary(api_a, merchant_a, twilio, monkeypatch):
     send_due()
     text.refresh_from_db()
     assert text.status == "scheduled" and text.attempts == 1
+
+
+# --- batches: a task sends many ids; each row is claimed by exactly one batch ---
+
+
+def _congratulations(api, merchant, count: int) -> list[int]:
+    for n in range(count):
+        place_order(api, external_id=f"batch-{n}")
+    return list(
+        Touchpoint.objects.for_merchant(merchant)
+        .filter(kind="congratulation", status="scheduled")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def test_overlapping_batches_claim_each_touchpoint_once(api_a, merchant_a):
+    a, b, c = _congratulations(api_a, merchant_a, 3)
+    now = timezone.now()
+
+    first = touchpoints_claim(touchpoint_ids=[a, b], now=now)
+    second = touchpoints_claim(touchpoint_ids=[a, b, c], now=now)
+
+    assert sorted(first) == [a, b] and second == [c]
+
+
+def test_a_batch_sends_its_touchpoints_and_leaves_what_another_worker_claimed(api_a, merchant_a):
+    from django.core import mail
+
+    a, b, c = _congratulations(api_a, merchant_a, 3)
+    assert touchpoint_claim(touchpoint_id=b)  # another worker has it
+    mail.outbox.clear()
+
+    results = touchpoints_send(touchpoint_ids=[a, b, c])
+
+    assert results == {a: "sent", b: "not-claimed", c: "sent"}
+    assert len(mail.outbox) == 2
+    assert Touchpoint.objects.for_merchant(merchant_a).get(pk=b).status == "sending"
+    attempts = DeliveryAttempt.objects.for_merchant(merchant_a)
+    assert sorted(attempts.values_list("touchpoint_id", "number")) == [(a, 1), (c, 1)]
+
+
+def test_a_batch_gives_back_what_it_could_not_start_before_its_claim_got_old(
+    api_a, merchant_a, settings
+):
+    from django.core import mail
+
+    ids = _congratulations(api_a, merchant_a, 2)
+    settings.TOUCHPOINT_STUCK_AFTER_SECONDS = 0  # every claim is old at once
+    mail.outbox.clear()
+
+    results = touchpoints_send(touchpoint_ids=ids)
+
+    assert set(results.values()) == {"not-claimed"} and mail.outbox == []
+    rows = Touchpoint.objects.for_merchant(merchant_a).filter(pk__in=ids)
+    assert set(rows.values_list("status", "claimed_at", "attempts")) == {("scheduled", None, 0)}
+    assert not DeliveryAttempt.objects.for_merchant(merchant_a).exists()
+
+
+def test_a_builder_that_raises_counts_as_an_attempt_and_ends_failed(
+    api_a, merchant_a, settings, monkeypatch
+):
+    from notifications import builders
+
+    settings.TOUCHPOINT_MAX_ATTEMPTS = 2
+
+    def broken(touchpoint):
+        raise RuntimeError("template bug")
+
+    monkeypatch.setitem(builders._builders, ("congratulation", "email"), broken)
+    place_order(api_a)
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+
+    send_due()
+    congratulation.refresh_from_db()
+    assert (congratulation.status, congratulation.attempts) == ("scheduled", 1)
+    Touchpoint.objects.for_merchant(merchant_a).filter(pk=congratulation.pk).update(
+        due_at=timezone.now()
+    )
+    send_due()
+    congratulation.refresh_from_db()
+    assert (congratulation.status, congratulation.attempts) == ("failed", 2)
+    assert "template bug" in congratulation.error
+
+
+def test_emails_reuse_one_connection_to_the_provider(
+    api_a, merchant_a, postmark, settings, monkeypatch
+):
+    from anymail.backends.base_requests import AnymailRequestsBackend
+
+    sessions = []
+    create_session = AnymailRequestsBackend.create_session
+
+    def counted(self):
+        sessions.append(self)
+        return create_session(self)
+
+    monkeypatch.setattr(AnymailRequestsBackend, "create_session", counted)
+    # A token of its own, so no connection kept by an earlier test is reused.
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": f"t-{time.monotonic()}"}
+    postmark.add_callback(responses.POST, POSTMARK, callback=accepted)
+    ids = _congratulations(api_a, merchant_a, 3)
+
+    touchpoints_send(touchpoint_ids=ids[:2])
+    touchpoints_send(touchpoint_ids=ids[2:])
+
+    assert len(postmark.calls) == 3
+    assert len(sessions) == 1

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.batch import read_once
 from notifications.webhooks_out import signing, transport
 from notifications.webhooks_out.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from postpurchase.events import EVENT_NAMES
@@ -70,11 +71,11 @@ def webhook_deliveries_create(
     *, merchant: Merchant, name: str, data: dict
 ) -> list[WebhookDelivery]:
     """A delivery row per subscribed endpoint, in the caller's transaction; sent after commit."""
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.for_merchant(merchant).filter(is_active=True)
-        if name in endpoint.events
-    ]
+    active = read_once(
+        ("webhook-endpoints", merchant.pk),
+        lambda: list(WebhookEndpoint.objects.for_merchant(merchant).filter(is_active=True)),
+    )
+    endpoints = [endpoint for endpoint in active if name in endpoint.events]
     if not endpoints:
         return []
     plain_data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))

@@ -14,7 +14,9 @@ class Command(BaseCommand):
             action="store_true",
             help="Send in this process instead of queueing Celery tasks (no worker needed).",
         )
-        parser.add_argument("--limit", type=int, default=500)
+        parser.add_argument(
+            "--limit", type=int, default=None, help="At most this many (TOUCHPOINT_DISPATCH_LIMIT)."
+        )
 
     def handle(self, *args, **options):
         ids = touchpoints_dispatch_due(limit=options["limit"], inline=options["inline"])
