@@ -8,6 +8,7 @@ translated strings (en, da, de) in the same syntax, so "start from the default"
 in the dashboard shows exactly what is sent today.
 """
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -158,8 +159,14 @@ def template_validate(*, kind: str, channel: str, subject: str = "", body: str =
 # ---------------------------------------------------------------- rendering
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str):
+    """Parsing is most of a short template's cost; the same wording renders every send."""
+    return _engine.from_string(source)
+
+
 def render_source(source: str, context: dict) -> str:
-    return _engine.from_string(source).render(Context(context, autoescape=False))
+    return _compiled(source).render(Context(context, autoescape=False))
 
 
 @dataclass

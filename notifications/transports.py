@@ -5,10 +5,12 @@ SMS goes through the SMS_BACKEND. Every failure becomes a SendError whose
 `permanent` flag decides whether the dispatcher retries.
 """
 
+import os
 import smtplib
 import threading
 from email.utils import formataddr, parseaddr
 
+import requests
 from anymail.backends.base import AnymailBaseBackend
 from anymail.exceptions import (
     AnymailAPIError,
@@ -58,10 +60,27 @@ def email_connection():
         # dropped by the server, so SMTP still connects per message.
         if isinstance(connection, AnymailBaseBackend):
             connection.open()
+            _read_environment_once(connection)
         return connection
 
     config = (settings.EMAIL_BACKEND, repr(getattr(settings, "ANYMAIL", None)))
     return _kept_open("email", config, open_connection)
+
+
+def _read_environment_once(connection) -> None:
+    """requests reads proxy and CA settings from the environment on every request (a scan
+    of os.environ: a tenth of a send's CPU). A backend only calls its one API URL, so
+    read them once for it, with the same result."""
+    session, api_url = getattr(connection, "session", None), getattr(connection, "api_url", "")
+    if session is None or not api_url or not session.trust_env:
+        return
+    for scheme, proxy in requests.utils.get_environ_proxies(api_url).items():
+        session.proxies.setdefault(scheme, proxy)
+    if session.verify is True:
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
+            "CURL_CA_BUNDLE", True
+        )
+    session.trust_env = False
 
 
 def sms_connection():

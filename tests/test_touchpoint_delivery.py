@@ -359,3 +359,20 @@ def test_emails_reuse_one_connection_to_the_provider(
 
     assert len(postmark.calls) == 3
     assert len(sessions) == 1
+
+
+def test_the_kept_email_connection_still_honours_proxy_settings(settings, monkeypatch):
+    from notifications.transports import email_connection
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": f"p-{time.monotonic()}"}
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company-ca.pem")
+
+    session = email_connection().session
+
+    assert session.proxies["https"] == "http://proxy.example:3128"
+    assert session.verify == "/etc/ssl/company-ca.pem"
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": f"q-{time.monotonic()}"}
+    monkeypatch.setenv("NO_PROXY", "api.postmarkapp.com")
+    assert "https" not in email_connection().session.proxies
