@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection, transaction
 
 from notifications.models import Touchpoint
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentEvent
+from tracking.models import TrackingVisit
 
 
 def _reserve_ids(model, count: int) -> int:
@@ -128,8 +129,8 @@ def generate_orders(
 ) -> None:
     """`count` orders spread round-robin over `merchant_ids`, placed in the given age window.
 
-    Each order has its own customer, `items_per_order` items, a congratulation (sent)
-    and a follow-up call (done), and every `shipped_every`-th order a shipment with
+    Each order has its own customer, `items_per_order` items, a congratulation (sent),
+    a follow-up call (done) and two tracking-page visits, and every `shipped_every`-th order a shipment with
     two events. Old history is what a merchant has after years; nothing of it is due.
 
     `parallel` writes the touchpoints (the costliest table: most indexes) from a second
@@ -273,6 +274,18 @@ def _order_inserts(
             "callback_code": f"'{label}c' || {serial}",
             "created_at": placed_of_pair,
             "updated_at": placed_of_pair,
+        },
+    )
+    # Every buyer looks at the tracking page twice (the metrics page counts them).
+    add(
+        TrackingVisit,
+        count * 2,
+        {
+            "merchant_id": f"({merchants})[1 + ((g / 2) % {len(merchant_ids)})]",
+            "order_id": order_of_pair,
+            "visited_at": f"{placed_of_pair} + (1 + g % 2) * interval '10 minutes'",
+            "client_hash": "'gen' || (g / 2)",
+            "source": "CASE WHEN g % 2 = 0 THEN 'email' ELSE 'direct' END",
         },
     )
     shipments = count // shipped_every
