@@ -221,9 +221,13 @@ def page_hit(*, token: str, lang: str, now: float, visit=None, block_key: str):
     return pickle.loads(found)  # noqa: S301 - our own Redis, written by page_store
 
 
-def _order_changed(sender, instance, **kwargs):
+def _order_changed(sender, instance, created=False, **kwargs):
     order_id = getattr(instance, "order_id", None)
     if sender.__name__ == "Order":
+        if created:
+            # A new order's page cannot be cached yet (nobody sees it before commit):
+            # nothing to invalidate, two Redis round trips saved per ingested order.
+            return
         order_id = instance.pk
     elif sender.__name__ in ("ShipmentItem", "ShipmentEvent"):
         order_id = getattr(instance.shipment, "order_id", None)
