@@ -6,4 +6,7 @@ class PostpurchaseConfig(AppConfig):
     verbose_name = "Postpurchase core"
 
     def ready(self):
-        from postpurchase import security_checks  # noqa: F401 - registers deploy checks
+        from postpurchase import (  # noqa: F401
+            security_checks,  # registers deploy checks
+            services,  # connects the API key cache's signals
+        )

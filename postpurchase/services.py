@@ -1,8 +1,13 @@
 """Business actions of the tenancy core: merchants, memberships and API keys."""
 
+import copy
 import hmac
+import time
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from postpurchase.models import ApiKey, Branding, Membership, Merchant, User, hash_secret
@@ -54,12 +59,7 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     parts = raw.split("_")
     if len(parts) < 3 or parts[0] != "pp" or len(parts[1]) != ApiKey.PREFIX_LEN:
         return None
-    key = (
-        ApiKey.objects.unscoped()
-        .select_related("merchant")
-        .filter(prefix=parts[1], revoked_at__isnull=True, merchant__is_active=True)
-        .first()
-    )
+    key = _active_key_by_prefix(parts[1])
     if key is None or not hmac.compare_digest(key.hashed_key, hash_secret(raw)):
         return None
     now = timezone.now()
@@ -67,7 +67,59 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.all_merchants.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+        if key.prefix in _KEYS:
+            _remember(key, until=_KEYS[key.prefix][0])
     return key
+
+
+# The active keys this process has seen, with their merchants, for API_KEY_CACHE_SECONDS:
+# a query per API request was a tenth of an ingested order's time. Saving or deleting a
+# key or a merchant empties it at once in the process that does it (signals below); the
+# other processes see a revocation or a deactivated merchant within those seconds.
+_KEYS: dict[str, tuple[float, tuple, tuple]] = {}
+
+
+def _api_key_cache_seconds() -> float:
+    return getattr(settings, "API_KEY_CACHE_SECONDS", 5.0)
+
+
+def _active_key_by_prefix(prefix: str) -> ApiKey | None:
+    cached = _KEYS.get(prefix)
+    if cached is not None and cached[0] > time.monotonic():
+        _, key_values, merchant_values = cached
+        key = ApiKey.from_db("default", _KEY_FIELDS, copy.deepcopy(key_values))
+        key.merchant = Merchant.from_db("default", _MERCHANT_FIELDS, copy.deepcopy(merchant_values))
+        return key
+    key = (
+        ApiKey.objects.unscoped()
+        .select_related("merchant")
+        .filter(prefix=prefix, revoked_at__isnull=True, merchant__is_active=True)
+        .first()
+    )
+    if key is not None:
+        _remember(key)
+    return key
+
+
+def _remember(key: ApiKey, *, until: float | None = None) -> None:
+    # Copies: each request gets instances of its own, never one another request changed.
+    _KEYS[key.prefix] = (
+        until or time.monotonic() + _api_key_cache_seconds(),
+        copy.deepcopy(tuple(getattr(key, name) for name in _KEY_FIELDS)),
+        copy.deepcopy(tuple(getattr(key.merchant, name) for name in _MERCHANT_FIELDS)),
+    )
+
+
+_KEY_FIELDS = [f.attname for f in ApiKey._meta.concrete_fields]
+_MERCHANT_FIELDS = [f.attname for f in Merchant._meta.concrete_fields]
+
+
+@receiver([post_save, post_delete], sender=ApiKey)
+@receiver([post_save, post_delete], sender=Merchant)
+def _forget_api_keys(**kwargs) -> None:
+    # Now, and again after commit, so a request between the two cannot keep the old row.
+    _KEYS.clear()
+    transaction.on_commit(_KEYS.clear)
 
 
 def audit_record(

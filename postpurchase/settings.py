@@ -288,6 +288,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 6000)  # requests per merchant per window
 API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
+# A process remembers an API key (and its merchant) this long: another process's
+# revocation or merchant deactivation takes effect within it (postpurchase/services.py).
+API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 5.0)
 SMS_LIMIT_PER_MERCHANT_PER_DAY = env_int("SMS_LIMIT_PER_MERCHANT_PER_DAY", 20000)
 SMS_LIMIT_PER_NUMBER_PER_DAY = env_int("SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
 # Misses on public token links (tracking, unsubscribe, ambassador) per client per window.

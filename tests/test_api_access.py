@@ -4,6 +4,8 @@ Unknown or revoked key: 401 on every endpoint. Another merchant's object: 404,
 the same answer as for an id that does not exist, and nothing changes.
 """
 
+import time
+
 import pytest
 from django.utils import timezone
 
@@ -101,6 +103,33 @@ def test_revoked_key_is_401_on_every_endpoint_and_other_keys_keep_working(
 def test_key_of_an_inactive_merchant_is_401(api_a, merchant_a):
     merchant_a.is_active = False
     merchant_a.save()
+    assert api_a.get("/api/v1/orders/").status_code == 401
+
+
+def test_a_key_in_use_stops_working_at_once_when_revoked_or_its_merchant_deactivated(
+    api_a, merchant_a
+):
+    # Each request here finds the key remembered by the one before (postpurchase/services.py).
+    assert api_a.get("/api/v1/orders/").status_code == 200
+    merchant_a.is_active = False
+    merchant_a.save()
+    assert api_a.get("/api/v1/orders/").status_code == 401
+    merchant_a.is_active = True
+    merchant_a.save()
+    assert api_a.get("/api/v1/orders/").status_code == 200
+    api_key_revoke(merchant=merchant_a, key_id=ApiKey.objects.for_merchant(merchant_a).get().pk)
+    assert api_a.get("/api/v1/orders/").status_code == 401
+
+
+def test_a_revocation_in_another_process_takes_effect_within_the_key_cache_time(
+    api_a, merchant_a, monkeypatch, settings
+):
+    assert api_a.get("/api/v1/orders/").status_code == 200
+    # Another process revokes the key: no signal reaches this one, which still has it.
+    ApiKey.all_merchants.filter(merchant=merchant_a).update(revoked_at=timezone.now())
+    assert api_a.get("/api/v1/orders/").status_code == 200
+    later = time.monotonic() + settings.API_KEY_CACHE_SECONDS + 0.1
+    monkeypatch.setattr("postpurchase.services.time.monotonic", lambda: later)
     assert api_a.get("/api/v1/orders/").status_code == 401
 
 
