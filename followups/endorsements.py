@@ -269,7 +269,7 @@ class _Candidates:
 
 
 def endorsements_plan_for_orders(
-    *, merchant: Merchant, orders: list[Order], rules=None
+    *, merchant: Merchant, orders: list[Order], rules=None, ambassadors_exist: bool = True
 ) -> list[Touchpoint]:
     """Ask a matching ambassador about each new order, inside the orders' transaction.
 
@@ -281,7 +281,7 @@ def endorsements_plan_for_orders(
     from notifications.history import touchpoint_record_planned
 
     buyers = [o for o in orders if o.customer.email and o.customer.consent_email]
-    if not buyers:
+    if not buyers or not ambassadors_exist:
         return []
     now = timezone.now()
     candidates = _Candidates(merchant=merchant, buyers=buyers, now=now)

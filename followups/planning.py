@@ -4,8 +4,11 @@ Called by notifications.planning inside the orders' transaction, once for all th
 orders of a request (a single order is a batch of one), in a constant number of queries.
 """
 
+from django.db import connection
+
 from followups.endorsements import endorsements_plan_for_orders
-from followups.services import call_settings_for, calls_create_for_touchpoints
+from followups.models import Ambassador, CallSettings
+from followups.services import account_managers, calls_create_for_touchpoints
 
 
 def followups_plan_for_new_orders(*, orders, touchpoints) -> list:
@@ -17,6 +20,40 @@ def followups_plan_for_new_orders(*, orders, touchpoints) -> list:
     if not orders:
         return []
     merchant = orders[0].merchant
-    rules = call_settings_for(merchant=merchant)
-    calls_create_for_touchpoints(merchant=merchant, touchpoints=touchpoints, rules=rules)
-    return endorsements_plan_for_orders(merchant=merchant, orders=orders, rules=rules)
+    rules, team_exists, ambassadors_exist = _planning_facts(merchant=merchant)
+    calls_create_for_touchpoints(
+        merchant=merchant, touchpoints=touchpoints, rules=rules, team_exists=team_exists
+    )
+    return endorsements_plan_for_orders(
+        merchant=merchant, orders=orders, rules=rules, ambassadors_exist=ambassadors_exist
+    )
+
+
+_RULE_FIELDS = CallSettings._meta.concrete_fields
+
+
+def _planning_facts(*, merchant) -> tuple[CallSettings, bool, bool]:
+    """The call rules, whether there is an account manager and whether there is an
+    ambassador, in one query: a shop without a team or ambassadors (most) then skips
+    locking the team and matching ambassadors (two statements of every ingested order).
+    """
+    team, team_params = account_managers(merchant=merchant).values("id").query.sql_with_params()
+    ambassadors, ambassador_params = (
+        Ambassador.objects.for_merchant(merchant).values("id").query.sql_with_params()
+    )
+    columns = ", ".join(f'cs."{field.column}"' for field in _RULE_FIELDS)
+    # Only table and column names and ORM-compiled SQL are formatted in; values are params.
+    sql = (
+        f"SELECT EXISTS ({team}), EXISTS ({ambassadors}), {columns} "  # noqa: S608
+        f"FROM (SELECT 1) AS one LEFT JOIN {CallSettings._meta.db_table} cs "
+        "ON cs.merchant_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*team_params, *ambassador_params, merchant.pk])
+        team_exists, ambassadors_exist, *values = cursor.fetchone()
+    if values[0] is None:  # never set: the defaults (as call_settings_for)
+        rules = CallSettings(merchant=merchant)
+    else:
+        rules = CallSettings.from_db("default", [f.attname for f in _RULE_FIELDS], values)
+        rules.merchant = merchant
+    return rules, team_exists, ambassadors_exist

@@ -80,7 +80,11 @@ def _skip_reason(*, order: Order, touchpoint: Touchpoint, rules: CallSettings, r
 
 
 def calls_create_for_touchpoints(
-    *, merchant: Merchant, touchpoints: list[Touchpoint], rules: CallSettings | None = None
+    *,
+    merchant: Merchant,
+    touchpoints: list[Touchpoint],
+    rules: CallSettings | None = None,
+    team_exists: bool = True,
 ) -> list[FollowUpCall]:
     """One FollowUpCall per new followup_call touchpoint, in the planner's transaction.
 
@@ -123,7 +127,7 @@ def calls_create_for_touchpoints(
             reason=f"call rules: {reason}",
             error=f"call rules: {reason}",
         )
-    calls_assign(merchant=merchant, calls=[c for c in calls if c.is_open])
+    calls_assign(merchant=merchant, calls=[c for c in calls if c.is_open], team_exists=team_exists)
     FollowUpCall.objects.for_merchant(merchant).bulk_create(calls)
     return calls
 
@@ -139,13 +143,17 @@ class _Rotation:
     holder committed) and kept up to date in memory as calls are handed out.
     """
 
-    def __init__(self, merchant: Merchant):
-        self.members = list(
-            Membership.objects.for_merchant(merchant)
-            .select_for_update(of=("self",))
-            .filter(role=Membership.Role.ACCOUNT_MANAGER, is_active=True, user__is_active=True)
-            .order_by("id")
-            .values_list("id", "user_id")
+    def __init__(self, merchant: Merchant, *, team_exists: bool = True):
+        # team_exists=False: the caller just saw there is nobody to lock or count.
+        self.members = (
+            list(
+                account_managers(merchant=merchant)
+                .select_for_update(of=("self",))
+                .order_by("id")
+                .values_list("id", "user_id")
+            )
+            if team_exists
+            else []
         )
         self.open: dict[int, int] = {}
         self.ever: dict[int, int] = {}
@@ -178,6 +186,13 @@ class _Rotation:
         self.ever[user_id] = self.ever.get(user_id, 0) + 1
 
 
+def account_managers(*, merchant: Merchant):
+    """The memberships the rotation hands calls to."""
+    return Membership.objects.for_merchant(merchant).filter(
+        role=Membership.Role.ACCOUNT_MANAGER, is_active=True, user__is_active=True
+    )
+
+
 def _own_account_managers(*, merchant: Merchant, calls: list[FollowUpCall]) -> set[int]:
     """Those of the buyers' own account managers who are still active on the team."""
     wanted = {c.order.customer.account_manager_id for c in calls} - {None}
@@ -190,13 +205,17 @@ def _own_account_managers(*, merchant: Merchant, calls: list[FollowUpCall]) -> s
     )
 
 
-def calls_assign(*, merchant: Merchant, calls: list[FollowUpCall]) -> None:
+def calls_assign(
+    *, merchant: Merchant, calls: list[FollowUpCall], team_exists: bool = True
+) -> None:
     """Set each call's assignee, in order: the buyer's own account manager if they have
-    one, else the fair rotation. Saving the calls is the caller's part."""
+    one, else the fair rotation. Saving the calls is the caller's part.
+
+    `team_exists=False`: the caller knows the merchant has no account manager."""
     own = _own_account_managers(merchant=merchant, calls=calls)
     needs_rotation = any(c.order.customer.account_manager_id not in own for c in calls)
     # Built before the first call is handed out, so its counts include every call here.
-    rotation = _Rotation(merchant) if needs_rotation else None
+    rotation = _Rotation(merchant, team_exists=team_exists) if needs_rotation else None
     for call in calls:
         manager_id = call.order.customer.account_manager_id
         if manager_id not in own:
