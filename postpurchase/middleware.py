@@ -5,6 +5,8 @@ DEFAULT_CSP = (
     "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
@@ -13,7 +15,5 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
-        response.headers.setdefault(
-            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
-        )
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "postpurchase.limits.BodySizeLimitMiddleware",
     "postpurchase.limits.TokenProbeThrottleMiddleware",
+    # A cached tracking page skips the rest (sessions, locale, CSRF, auth): see its docstring.
+    "tracking.middleware.CachedTrackingPageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

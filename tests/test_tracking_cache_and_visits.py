@@ -101,6 +101,31 @@ def test_only_a_page_with_the_rating_form_sets_a_csrf_cookie(client, api_a):
     assert "csrftoken" in view(client, delivered).cookies
 
 
+def test_a_hit_served_before_the_session_middleware_keeps_every_security_header(client, order):
+    view(client, order)
+    hit = view(client, order, secure=True)
+    assert hit["X-Frame-Options"] == "DENY"
+    assert hit["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
+    assert hit["X-Content-Type-Options"] == "nosniff"
+    assert hit["Strict-Transport-Security"].startswith("max-age=")
+    assert "frame-ancestors 'none'" in hit["Content-Security-Policy"]
+    assert hit["Cache-Control"] == "private, no-store"
+    assert int(hit["Content-Length"]) == len(hit.content)
+    assert "sessionid" not in hit.cookies and "csrftoken" not in hit.cookies
+    # The Host header is still checked against ALLOWED_HOSTS.
+    assert view(client, order, HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_hit_on_the_page_with_the_rating_form_counts_one_view(client, api_a):
+    # That hit needs the CSRF middleware: the view finishes what the cache middleware began.
+    delivered = order_in_state(api_a, state="delivered", external_id="C-D", locale="en")
+    view(client, delivered)
+    client.cookies.clear()
+    assert queries_of_view(client, delivered) == 0
+    visits_flush()
+    assert visits_of(delivered).count() == 2
+
+
 def test_each_language_is_its_own_cached_page(client, order):
     assert '<html lang="en">' in view(client, order).content.decode()
     assert '<html lang="de">' in view(client, order, "?lang=de").content.decode()

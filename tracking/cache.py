@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 RENDER_TIMEOUT = 60 * 60  # a safety net; versions do the real invalidation
 # A version that expires only costs a render: the entries naming it stop matching.
 VERSION_TIMEOUT = 2 * RENDER_TIMEOUT
-ENTRY_LAYOUT = "4"  # bump when the entry's fields change
+ENTRY_LAYOUT = "5"  # bump when the entry's fields change
 ORDER, MERCHANT, CUSTOMER = "order", "merchant", "customer"
 
 
@@ -134,6 +134,7 @@ def entry_key(token: str, lang: str) -> str:
 class CachedPage:
     page: object  # rendering.RenderedPage
     locale: str
+    headers: tuple[tuple[str, str], ...]  # the response's own (tracking/headers.py)
 
 
 def page_store(

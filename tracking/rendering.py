@@ -22,7 +22,7 @@ from orders.content import order_content
 from orders.models import Order, ShipmentStatus
 from postpurchase.models import Branding
 from tracking import cache as page_cache
-from tracking import selectors
+from tracking import headers, selectors
 from tracking.carrier_links import carrier_name, carrier_tracking_url
 from tracking.formatting import format_date, format_money, format_time
 from tracking.theme import STYLESHEET_VERSION, Theme, theme_for_branding
@@ -555,7 +555,12 @@ def page_for_token(
     """
     locale = page_locale(order, lang or None)
     valid_until = end_of_local_day(order)  # before rendering: a render across midnight expires
-    cached = page_cache.CachedPage(page=build_page(order, locale=locale), locale=locale)
+    page = build_page(order, locale=locale)
+    cached = page_cache.CachedPage(
+        page=page,
+        locale=locale,
+        headers=headers.page_headers(image_origins=page.image_origins, locale=locale),
+    )
     if versions is not None and tuple(ids) == (order.pk, order.merchant_id, order.customer_id):
         page_cache.page_store(
             token=token,

@@ -1,6 +1,7 @@
 """Public tracking pages: the order page, the merchant's order lookup, clicks, ratings, theme CSS."""
 
 import time
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import forms
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from postpurchase import limits, ratelimit
 from tracking import cache as page_cache
-from tracking import rendering, selectors, services
+from tracking import headers, rendering, selectors, services
 from tracking.theme import theme_from_query
 from tracking.visitors import client_address_key, client_hash, is_counted_visitor, page_view
 
@@ -26,25 +27,10 @@ LOOKUP_WINDOW = 15 * 60
 RATING_LIMIT = 20  # per order per hour
 
 
-def _csp(image_origins=()) -> str:
-    # No third-party origins: styles only from our own files (the merchant's colours come
-    # from the generated theme stylesheet), no scripts at all, images from this site and
-    # from the merchant's own image hosts that this page actually shows.
-    images = " ".join(["'self'", "data:", *image_origins])
-    return (
-        "default-src 'none'; "
-        f"img-src {images}; style-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    )
-
-
 def _private(response, *, image_origins=()) -> HttpResponse:
-    response["Content-Security-Policy"] = _csp(image_origins)
-    response["X-Robots-Tag"] = "noindex, nofollow, noarchive"
-    response["Cache-Control"] = "private, no-store"
-    # The token in the URL must not leak to other sites; "no-referrer" would also make
-    # browsers send "Origin: null" on our own forms and fail the CSRF origin check.
-    response["Referrer-Policy"] = "same-origin"
+    response["Content-Security-Policy"] = headers.csp(image_origins)
+    for name, value in headers.PRIVATE:
+        response[name] = value
     return response
 
 
@@ -52,16 +38,18 @@ def _not_found(request) -> HttpResponse:
     return _private(render(request, "tracking/not_found.html", status=404))
 
 
-@limits.checks_token_probe_block
-@csrf_protect
-def tracking_entry(request, key: str):
-    """/t/<key>/: a tracking token shows the order; a merchant slug shows the lookup form.
+@dataclass(frozen=True)
+class PageLookup:
+    """The cache's answer for one request of /t/<key>/ (a CachedPage, BLOCKED, MISS or
+    UNAVAILABLE); on a hit the visit is already buffered."""
 
-    A page in the cache is served without SQL, in one Redis step that also
-    refuses a client blocked for guessing tokens and buffers the visit. Every
-    other miss does the same two lookups as a slug hit, so response time says
-    nothing about how close a guessed token was.
-    """
+    key: str
+    lang: str
+    view: object  # visit_buffer.PageView, or None when the view is not counted
+    found: object
+
+
+def page_lookup(request, key: str) -> PageLookup:
     view = page_view(request)
     lang = request.GET.get("lang", "")
     lang = lang if lang in rendering.LANGUAGE_CODES else ""
@@ -74,6 +62,35 @@ def tracking_entry(request, key: str):
             visit=view,
             block_key=cache.make_key(limits.token_probe_block_key(request)),
         )
+    return PageLookup(key=key, lang=lang, view=view, found=found)
+
+
+def cached_page_response(lookup: PageLookup) -> HttpResponse | None:
+    """The response the cache alone decides (a page without a form, or a blocked client's
+    refusal), else None. For tracking/middleware.py, which runs before the CSRF middleware."""
+    found = lookup.found
+    if isinstance(found, page_cache.CachedPage) and not _needs_csrf_token(found.page):
+        return _page_response(None, found)
+    if found == page_cache.BLOCKED:
+        return limits.token_probe_refusal()
+    return None
+
+
+@limits.checks_token_probe_block
+@csrf_protect
+def tracking_entry(request, key: str):
+    """/t/<key>/: a tracking token shows the order; a merchant slug shows the lookup form.
+
+    A page in the cache is served without SQL, in one Redis step that also
+    refuses a client blocked for guessing tokens and buffers the visit (a GET is
+    looked up by tracking/middleware.py already). Every other miss does the same
+    two lookups as a slug hit, so response time says nothing about how close a
+    guessed token was.
+    """
+    lookup = getattr(request, "tracking_page_lookup", None)
+    if lookup is None or lookup.key != key:
+        lookup = page_lookup(request, key)
+    found = lookup.found
     if isinstance(found, page_cache.CachedPage):
         return _page_response(request, found)
     if found == page_cache.BLOCKED or (
@@ -84,7 +101,7 @@ def tracking_entry(request, key: str):
     if ids is not None:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
-        return _order_page(request, key, lang=lang, ids=ids, view=view)
+        return _order_page(request, key, lang=lookup.lang, ids=ids, view=lookup.view)
     merchant = selectors.merchant_by_slug(key)
     if merchant is None:
         return _not_found(request)
@@ -108,16 +125,18 @@ def _order_page(request, token: str, *, lang: str, ids, view) -> HttpResponse:
     return _page_response(request, cached)
 
 
+def _needs_csrf_token(page) -> bool:
+    # Only the rating form (after delivery) posts back; other pages set no CSRF cookie,
+    # which spares every view the token's randomness and a Set-Cookie header.
+    return page.csrf_placeholder in page.html
+
+
 def _page_response(request, cached) -> HttpResponse:
     page = cached.page
     html = page.html
-    # Only the rating form (after delivery) posts back; other pages set no CSRF cookie,
-    # which spares every view the token's randomness and a Set-Cookie header.
-    if page.csrf_placeholder in html:
+    if _needs_csrf_token(page):
         html = html.replace(page.csrf_placeholder, get_token(request))
-    response = HttpResponse(html)
-    response["Content-Language"] = cached.locale
-    return _private(response, image_origins=page.image_origins)
+    return HttpResponse(html, headers=cached.headers)
 
 
 class LookupForm(forms.Form):
