@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from notifications.webhooks_out.models import WebhookDelivery
 from orders.privacy import register_buyer_data
+from postpurchase.retention import delete_in_slices
 
 FINISHED = (WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED)
 
@@ -46,14 +47,5 @@ register_buyer_data(name="webhook_events", export=_events_export, erase=_events_
 def webhook_logs_expire(*, now=None, batch: int = 5000) -> int:
     """Delete delivered and given-up deliveries (and their attempts) past the retention period."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.DELIVERY_LOG_RETENTION_DAYS)
-    removed = 0
-    while True:
-        ids = list(
-            WebhookDelivery.objects.unscoped()
-            .filter(status__in=FINISHED, created_at__lt=cutoff)
-            .values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return removed
-        WebhookDelivery.objects.unscoped().filter(pk__in=ids).delete()
-        removed += len(ids)
+    finished = WebhookDelivery.objects.unscoped().filter(status__in=FINISHED, created_at__lt=cutoff)
+    return delete_in_slices(finished, batch=batch)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from orders.integrations.models import CsvImport, InboundDelivery
 from orders.privacy import register_buyer_data
+from postpurchase.retention import delete_in_slices
 
 ERASED = {"erased": True}
 FINISHED = (
@@ -53,18 +54,10 @@ register_buyer_data(name="shop_webhooks", export=_inbound_export, erase=_inbound
 def integration_logs_expire(*, now=None, batch: int = 5000) -> int:
     """Delete finished webhook bodies and blank uploaded CSV files past the retention period."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.DELIVERY_LOG_RETENTION_DAYS)
-    removed = 0
-    while True:
-        # In slices, so a first run over a large backlog never holds one long transaction.
-        ids = list(
-            InboundDelivery.objects.unscoped()
-            .filter(status__in=FINISHED, received_at__lt=cutoff)
-            .values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            break
-        InboundDelivery.objects.unscoped().filter(pk__in=ids).delete()
-        removed += len(ids)
+    finished = InboundDelivery.objects.unscoped().filter(
+        status__in=FINISHED, received_at__lt=cutoff
+    )
+    removed = delete_in_slices(finished, batch=batch)
     removed += (
         CsvImport.objects.unscoped()
         .filter(created_at__lt=cutoff)
