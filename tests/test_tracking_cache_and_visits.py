@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
@@ -351,6 +352,24 @@ def test_real_beat_and_worker_write_the_buffered_views(client, order, tmp_path):
         view(client, order, "?src=sms")
         wait_for(lambda: visits_of(order).count() == 2, timeout=30)
     assert visit_buffer.pending_count() == 0
+
+
+def test_a_hit_survives_a_dropped_redis_connection_and_a_script_redis_forgot(
+    client, order, monkeypatch
+):
+    view(client, order)
+    r = redis_client_module.redis_client()
+    # The pooled connection is closed by the server (as when Redis restarts): reconnected.
+    other = redis.Redis.from_url(settings.REDIS_URL)
+    other.client_kill_filter(_id=r.client_id())
+    assert queries_of_view(client, order) == 0
+    # A script Redis does not have (restarted, or SCRIPT FLUSH): loaded again, still a hit.
+    monkeypatch.setattr(
+        page_cache, "_hit_script", r.register_script(f"{page_cache._HIT}-- {secrets.token_hex(8)}")
+    )
+    assert queries_of_view(client, order) == 0
+    visits_flush()
+    assert visits_of(order).count() == 3
 
 
 # --- Redis down: the page still answers and the view is written directly -------------------

@@ -39,13 +39,14 @@ def client_address_key(request) -> str:
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# Sec-Purpose, Purpose, X-Purpose, X-Moz. Read from META: `request.headers` would build
+# a dict of every header first, a tenth of a cached page view's CPU (#10).
+PURPOSE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+
+
 def is_prefetch(request) -> bool:
-    purpose = (
-        request.headers.get("Sec-Purpose", "")
-        + request.headers.get("Purpose", "")
-        + request.headers.get("X-Purpose", "")
-        + request.headers.get("X-Moz", "")
-    ).lower()
+    meta = request.META
+    purpose = "".join(meta.get(name, "") for name in PURPOSE_HEADERS).lower()
     return "prefetch" in purpose or "prerender" in purpose or "preview" in purpose
 
 
