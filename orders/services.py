@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
@@ -25,13 +25,25 @@ class UpsertResult:
     created: bool
 
 
-def _customer_upsert(*, merchant: Merchant, data: dict, locale: str) -> Customer:
+def _customer_lookup(*, merchant: Merchant, data: dict):
+    """The buyer's earlier record, first one first: by email, else by phone among those
+    without email; None when the payload names neither."""
     customers = Customer.objects.for_merchant(merchant)
-    customer = None
     if data.get("email"):
-        customer = customers.filter(email=data["email"]).order_by("id").first()
-    elif data.get("phone"):
-        customer = customers.filter(phone=data["phone"], email="").order_by("id").first()
+        return customers.filter(email=data["email"]).order_by("id")
+    if data.get("phone"):
+        return customers.filter(phone=data["phone"], email="").order_by("id")
+    return None
+
+
+def _customer_upsert(
+    *, merchant: Merchant, data: dict, locale: str, found: Customer | bool | None = False
+) -> Customer:
+    """`found`: the customer already looked up (None: there is none); False: look it up."""
+    customer = found
+    if found is False:
+        lookup = _customer_lookup(merchant=merchant, data=data)
+        customer = lookup.first() if lookup is not None else None
     before = None
     if customer is None:
         customer = Customer(merchant=merchant)
@@ -164,17 +176,51 @@ def order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
             return _order_upsert(merchant=merchant, data=data)
 
 
+def _order_and_customer_found(
+    *, merchant: Merchant, data: dict
+) -> tuple[Order | None, Customer | None]:
+    """The order with this external_id, locked, and the buyer's earlier record, in one
+    statement: each was a round trip of every ingested order."""
+    order = (
+        Order.objects.for_merchant(merchant)
+        .filter(external_id=data["external_id"])
+        .order_by()
+        .select_for_update()
+    )
+    lookups = [
+        (Order, order),
+        (Customer, _customer_lookup(merchant=merchant, data=data["customer"])),
+    ]
+    lookups = [(model, qs) for model, qs in lookups if qs is not None]
+    joins, params = [], []
+    for n, (model, qs) in enumerate(lookups):
+        names = [f.attname for f in model._meta.concrete_fields]
+        sql, qs_params = qs.values_list(*names)[:1].query.sql_with_params()
+        joins.append(f"LEFT JOIN LATERAL ({sql}) AS found{n} ON TRUE")
+        params += qs_params
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM (SELECT 1) AS one {' '.join(joins)}", params)  # noqa: S608 - ORM-compiled
+        row = cursor.fetchone()[1:]
+    found = {Order: None, Customer: None}
+    for model, _qs in lookups:
+        names = [f.attname for f in model._meta.concrete_fields]
+        values, row = row[: len(names)], row[len(names) :]
+        if values[0] is not None:
+            found[model] = model.from_db("default", names, values)
+    return found[Order], found[Customer]
+
+
 def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> UpsertResult:
     """The upsert itself; `plan=False` leaves a new order's planning to the caller."""
     locale = data.get("locale") or merchant.default_locale
-    order = (
-        Order.objects.for_merchant(merchant)
-        .select_for_update()
-        .filter(external_id=data["external_id"])
-        .first()
-    )
+    order, customer = _order_and_customer_found(merchant=merchant, data=data)
     created = order is None
-    customer = _customer_upsert(merchant=merchant, data=data["customer"], locale=locale)
+    # A known order may have been locked by another request until just now: read its
+    # buyer again, as that request left them (a new order locks nothing, waits for nothing).
+    found = customer if created else False
+    customer = _customer_upsert(
+        merchant=merchant, data=data["customer"], locale=locale, found=found
+    )
     if created:
         order = Order(merchant=merchant, external_id=data["external_id"])
     before = None if created else _field_values(order, ORDER_FIELDS)
