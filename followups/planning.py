@@ -4,11 +4,14 @@ Called by notifications.planning inside the orders' transaction, once for all th
 orders of a request (a single order is a batch of one), in a constant number of queries.
 """
 
+import functools
+
 from django.db import connection
 
 from followups.endorsements import endorsements_plan_for_orders
 from followups.models import Ambassador, CallSettings
 from followups.services import account_managers, calls_create_for_touchpoints
+from postpurchase.models import Merchant
 
 
 def followups_plan_for_new_orders(*, orders, touchpoints) -> list:
@@ -37,6 +40,22 @@ def _planning_facts(*, merchant) -> tuple[CallSettings, bool, bool]:
     ambassador, in one query: a shop without a team or ambassadors (most) then skips
     locking the team and matching ambassadors (two statements of every ingested order).
     """
+    sql, params = _planning_facts_sql(merchant.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        team_exists, ambassadors_exist, *values = cursor.fetchone()
+    if values[0] is None:  # never set: the defaults (as call_settings_for)
+        rules = CallSettings(merchant=merchant)
+    else:
+        rules = CallSettings.from_db("default", [f.attname for f in _RULE_FIELDS], values)
+        rules.merchant = merchant
+    return rules, team_exists, ambassadors_exist
+
+
+@functools.lru_cache(maxsize=1024)
+def _planning_facts_sql(merchant_id: int) -> tuple[str, tuple]:
+    # Compiled once per merchant and process: compiling cost more than running it.
+    merchant = Merchant(pk=merchant_id)
     team, team_params = account_managers(merchant=merchant).values("id").query.sql_with_params()
     ambassadors, ambassador_params = (
         Ambassador.objects.for_merchant(merchant).values("id").query.sql_with_params()
@@ -48,12 +67,4 @@ def _planning_facts(*, merchant) -> tuple[CallSettings, bool, bool]:
         f"FROM (SELECT 1) AS one LEFT JOIN {CallSettings._meta.db_table} cs "
         "ON cs.merchant_id = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*team_params, *ambassador_params, merchant.pk])
-        team_exists, ambassadors_exist, *values = cursor.fetchone()
-    if values[0] is None:  # never set: the defaults (as call_settings_for)
-        rules = CallSettings(merchant=merchant)
-    else:
-        rules = CallSettings.from_db("default", [f.attname for f in _RULE_FIELDS], values)
-        rules.merchant = merchant
-    return rules, team_exists, ambassadors_exist
+    return sql, (*team_params, *ambassador_params, merchant_id)
