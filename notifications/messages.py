@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from notifications.batch import read_once
+from notifications.batch import batch_touchpoints, read_once
 from notifications.builders import OutgoingEmail, OutgoingSms, register_builder
 from notifications.defaults import default_headline
 from notifications.models import MessagingPreferences, Touchpoint
@@ -148,14 +148,51 @@ def _shipment(touchpoint: Touchpoint):
 
 
 def _order_content(order):
-    """Benefits and testimonials for the order; one read per batch for orders with the same products."""
-    from orders.content import order_content
+    """Benefits and testimonials for the order, from rows a batch reads once per merchant
+    and language, and the categories of every product the batch's orders hold."""
+    from orders.content import content_matching
+    from orders.models import Benefit, Testimonial
 
-    skus = frozenset(item.sku for item in order.items.all() if item.sku)
-    return read_once(
-        ("order-content", order.merchant_id, order.locale, skus),
-        lambda: order_content(order=order),
+    merchant, locale = order.merchant, order.locale
+    skus = {item.sku for item in order.items.all() if item.sku}
+    return content_matching(
+        skus=skus,
+        categories=_product_categories(order, skus),
+        benefit_rows=read_once(
+            ("benefits", merchant.pk, locale),
+            lambda: list(Benefit.objects.for_merchant(merchant).filter(locale=locale)),
+        ),
+        testimonial_rows=read_once(
+            ("testimonials", merchant.pk, locale),
+            lambda: list(
+                Testimonial.objects.for_merchant(merchant).filter(locale=locale, is_active=True)
+            ),
+        ),
     )
+
+
+def _product_categories(order, skus: set[str]) -> set[str]:
+    """The categories of the order's products. The first order of a merchant in a batch
+    reads those of the whole batch's products (one query), the others find them known."""
+    from orders.models import Product
+
+    known = read_once(("product-categories", order.merchant_id), dict)  # sku -> category
+    if not skus <= known.keys():
+        wanted = skus | {
+            item.sku
+            for touchpoint in batch_touchpoints()
+            if touchpoint.merchant_id == order.merchant_id
+            and touchpoint.kind == Touchpoint.Kind.CONGRATULATION
+            for item in touchpoint.order.items.all()
+            if item.sku and item.sku not in known
+        }
+        found = dict(
+            Product.objects.for_merchant(order.merchant)
+            .filter(sku__in=wanted)
+            .values_list("sku", "category")
+        )
+        known.update({sku: found.get(sku, "") for sku in wanted})
+    return {known[sku] for sku in skus if known[sku]}
 
 
 def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> OutgoingEmail:

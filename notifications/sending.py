@@ -73,7 +73,7 @@ def touchpoints_send(*, touchpoint_ids: list[int]) -> dict[int, str]:
         return results
     touchpoints = _load_claimed(won)
     give_back_at = claimed_at + timezone.timedelta(seconds=conf.stuck_after_seconds() / 2)
-    with batch_reads():
+    with batch_reads(touchpoints):
         suppressed = _SuppressedRecipients(touchpoints)
         for n, touchpoint in enumerate(touchpoints):
             if timezone.now() > give_back_at:

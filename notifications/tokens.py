@@ -26,6 +26,15 @@ def unsubscribe_token_read(token: str) -> dict | None:
 
 
 def unsubscribe_url(touchpoint) -> str:
+    """The touchpoint's one-click unsubscribe link; the email's body and its
+    List-Unsubscribe header carry the same one (made once per touchpoint)."""
+    url = getattr(touchpoint, "_unsubscribe_url", None)
+    if url is None:
+        url = touchpoint._unsubscribe_url = _unsubscribe_url(touchpoint)
+    return url
+
+
+def _unsubscribe_url(touchpoint) -> str:
     customer = touchpoint.order.customer
     address = customer.email if touchpoint.channel == "email" else customer.phone
     token = unsubscribe_token(

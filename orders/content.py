@@ -40,6 +40,26 @@ def order_content(
     testimonial_rows = list(
         Testimonial.objects.for_merchant(merchant).filter(locale=locale, is_active=True)
     )
+    return content_matching(
+        skus=skus,
+        categories=categories,
+        benefit_rows=benefit_rows,
+        testimonial_rows=testimonial_rows,
+        benefits=benefits,
+        testimonials=testimonials,
+    )
+
+
+def content_matching(
+    *,
+    skus: set[str],
+    categories: set[str],
+    benefit_rows: list[Benefit],
+    testimonial_rows: list[Testimonial],
+    benefits: int = 3,
+    testimonials: int = 2,
+) -> OrderContent:
+    """What `order_content` chooses, from rows already read (a send batch reads them once)."""
     return OrderContent(
         benefits=_best_match(benefit_rows, skus=skus, categories=categories, limit=benefits),
         testimonials=_best_match(

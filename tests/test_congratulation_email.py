@@ -129,6 +129,29 @@ def test_congratulation_without_matching_content_still_reads_well(merchant_b):
     assert "Bergmann Möbel" in html
 
 
+def test_each_congratulation_of_a_batch_shows_the_content_of_its_own_products(merchant_a):
+    from notifications.sending import touchpoints_send
+
+    _content(merchant_a)
+    Product.objects.create(merchant=merchant_a, sku="LAMP-1", name="Lamp", category="lamps")
+    Benefit.objects.create(merchant=merchant_a, category="lamps", locale="da", text="Dæmpbar")
+    sofa = _order(merchant_a, make_payload("3001"))
+    lamp_payload = make_payload("3002")
+    lamp_payload["customer"]["email"] = "lamp@example.com"
+    for item in lamp_payload["items"]:
+        item["sku"] = "LAMP-1"
+    lamp = _order(merchant_a, lamp_payload)
+    ids = [o.touchpoints.get(kind=Touchpoint.Kind.CONGRATULATION).pk for o in (sofa, lamp)]
+    mail.outbox.clear()
+
+    assert set(touchpoints_send(touchpoint_ids=ids).values()) == {"sent"}
+
+    by_recipient = {m.to[0]: m.alternatives[0][0] for m in mail.outbox}
+    sofa_html, lamp_html = by_recipient[sofa.customer.email], by_recipient["lamp@example.com"]
+    assert "10 års garanti på stel og fjedre" in sofa_html and "Dæmpbar" not in sofa_html
+    assert "Dæmpbar" in lamp_html and "10 års garanti" not in lamp_html
+
+
 def _photo() -> bytes:
     """A stand-in product photo: a sofa-coloured gradient."""
     import io

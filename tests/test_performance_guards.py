@@ -233,6 +233,31 @@ def test_a_batch_reads_once_and_adds_only_each_touchpoints_writes(merchant_a):
     assert for_ten == for_one + 9 * WRITES_PER_SEND
 
 
+def test_a_batch_of_orders_of_different_products_reads_their_content_once(merchant_a):
+    """Benefits and testimonials are chosen per order by its products' categories: the
+    categories of all the batch's products come in one query, not one per order."""
+    from orders.models import Benefit, Product
+
+    for n in range(11):
+        Product.objects.create(merchant=merchant_a, sku=f"P-{n}", name=f"P {n}", category=f"c{n}")
+        Benefit.objects.create(merchant=merchant_a, category=f"c{n}", locale="da", text=f"b{n}")
+
+    def orders_of(prefix: str, count: int) -> list[dict]:
+        payloads = new_orders(prefix, count)
+        for n, payload in enumerate(payloads):
+            for item in payload["items"]:
+                item["sku"] = f"P-{n}"
+        return payloads
+
+    one = congratulations_of(merchant_a, orders_of("diff-one", 1))
+    ten = congratulations_of(merchant_a, orders_of("diff-ten", 10))
+
+    for_one = send_queries(one)
+    for_ten = send_queries(ten)
+
+    assert for_ten == for_one + 9 * WRITES_PER_SEND
+
+
 # --- indexes (PostgreSQL's planner; sequential scans are switched off to ask
 # "can an index answer this?" independent of how few rows a test table has) ---
 
