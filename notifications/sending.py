@@ -29,7 +29,7 @@ import logging
 import random
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -206,20 +206,53 @@ def _start_attempt(touchpoint: Touchpoint) -> int | None:
     """
     now = timezone.now()
     number = touchpoint.attempts + 1
-    with transaction.atomic():
-        ours = Touchpoint.all_merchants.filter(
-            pk=touchpoint.pk, status=S.SENDING, claimed_at=touchpoint.claimed_at
-        ).update(attempts=number, claimed_at=now, updated_at=now)
-        if not ours:
-            return None
-        attempt = DeliveryAttempt.all_merchants.create(
-            merchant_id=touchpoint.merchant_id,
-            touchpoint_id=touchpoint.pk,
-            number=number,
-            started_at=now,
+    if connection.vendor == "postgresql":
+        attempt_id = _start_attempt_in_one_statement(touchpoint, number, now)
+    else:
+        with transaction.atomic():
+            ours = Touchpoint.all_merchants.filter(
+                pk=touchpoint.pk, status=S.SENDING, claimed_at=touchpoint.claimed_at
+            ).update(attempts=number, claimed_at=now, updated_at=now)
+            attempt_id = (
+                DeliveryAttempt.all_merchants.create(
+                    merchant_id=touchpoint.merchant_id,
+                    touchpoint_id=touchpoint.pk,
+                    number=number,
+                    started_at=now,
+                ).pk
+                if ours
+                else None
+            )
+    if attempt_id is not None:
+        touchpoint.attempts, touchpoint.claimed_at = number, now
+    return attempt_id
+
+
+def _start_attempt_in_one_statement(touchpoint: Touchpoint, number: int, now) -> int | None:
+    """Both writes of the attempt's start as one PostgreSQL statement (a data-modifying
+    WITH), atomic and committed on its own: no attempt row unless the claim was ours."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH ours AS (UPDATE {Touchpoint._meta.db_table} "  # noqa: S608
+            "SET attempts = %s, claimed_at = %s, updated_at = %s "
+            "WHERE id = %s AND status = %s AND claimed_at = %s RETURNING id, merchant_id) "
+            f"INSERT INTO {DeliveryAttempt._meta.db_table} (merchant_id, touchpoint_id, number, "
+            "started_at, finished_at, outcome, provider_message_id, error) "
+            "SELECT merchant_id, id, %s, %s, NULL, %s, '', '' FROM ours RETURNING id",
+            [
+                number,
+                now,
+                now,
+                touchpoint.pk,
+                S.SENDING,
+                touchpoint.claimed_at,
+                number,
+                now,
+                DeliveryAttempt.Outcome.IN_PROGRESS,
+            ],
         )
-    touchpoint.attempts, touchpoint.claimed_at = number, now
-    return attempt.pk
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _hand_to_provider(message, touchpoint: Touchpoint) -> str:
@@ -249,9 +282,17 @@ def _record_sent(touchpoint: Touchpoint, attempt_id: int, *, provider_id: str, r
         "recipient": recipient[:254],
     }
     with transaction.atomic():
-        DeliveryAttempt.all_merchants.filter(pk=attempt_id).update(
-            outcome=DeliveryAttempt.Outcome.SENT, finished_at=now, provider_message_id=provider_id
-        )
+        with connection.cursor() as cursor:  # by primary key: the ORM's statement, for less CPU
+            cursor.execute(
+                f"UPDATE {DeliveryAttempt._meta.db_table} "  # noqa: S608
+                "SET outcome = %s, finished_at = %s, provider_message_id = %s WHERE id = %s",
+                [
+                    DeliveryAttempt.Outcome.SENT,
+                    connection.ops.adapt_datetimefield_value(now),
+                    provider_id[:200],
+                    attempt_id,
+                ],
+            )
         # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
         # message did go, and marking it sent now prevents a second copy.
         moved = touchpoint_transition(
