@@ -152,6 +152,45 @@ def test_each_congratulation_of_a_batch_shows_the_content_of_its_own_products(me
     assert "Dæmpbar" in lamp_html and "10 års garanti" not in lamp_html
 
 
+def test_emails_built_in_a_batch_are_the_ones_built_alone(merchant_a, merchant_b):
+    """A batch renders the parts that only depend on the shop once ({% shared %}): each
+    email must still be exactly what it is alone, whatever shop and language is next."""
+    from django.utils import translation
+
+    from notifications.batch import batch_reads
+    from notifications.messages import build_email
+    from notifications.sending import _load_claimed
+
+    _content(merchant_a)
+    Branding.objects.filter(merchant=merchant_a).update(
+        banner_message="Free returns", shop_links=[{"url": "https://a.example/", "label": "FAQ"}]
+    )
+    ids = []
+    for n, (merchant, locale) in enumerate(
+        [(merchant_a, "da"), (merchant_b, "de"), (merchant_a, "en"), (merchant_a, "da")]
+    ):
+        payload = make_payload(f"40{n}", locale=locale)
+        payload["customer"]["email"] = f"buyer{n}@example.com"
+        if n == 3:
+            payload["items"][0]["sku"] = "NOT-A-SOFA"  # no content for this one
+        ids.append(_order(merchant, payload).touchpoints.get(kind="congratulation").pk)
+
+    def built(touchpoint):
+        with translation.override(touchpoint.order.locale):
+            email = build_email(touchpoint, unsubscribe=f"https://u/{touchpoint.pk}")
+        return email.html, email.text
+
+    alone = [built(tp) for tp in _load_claimed(ids)]
+    touchpoints = _load_claimed(ids)
+    with batch_reads(touchpoints):
+        in_batch = [built(tp) for tp in touchpoints]
+
+    assert in_batch == alone
+    assert "Free returns" in alone[0][0] and "Free returns" not in alone[1][0]
+    assert "Bergmann Möbel" in alone[1][1] and "Bergmann Möbel" not in alone[2][1]
+    assert "10 års garanti" in alone[0][0] and "10 års garanti" not in alone[3][0]
+
+
 def _photo() -> bytes:
     """A stand-in product photo: a sofa-coloured gradient."""
     import io

@@ -1,0 +1,36 @@
+"""`{% shared "name" var … %}…{% endshared %}`: a block of an email rendered once per send batch.
+
+Most of an email's layout is the same for every buyer of a merchant: the header, the
+benefits and testimonials, the thanks and the footer. Such a block names every variable
+it reads; its output is a function of those values, the language and the escaping, so
+within a batch (notifications/batch.py) it is rendered for the first email with those
+values and reused for the others. Outside a batch it simply renders. A block must not
+read anything it does not name (a buyer's name in a shared block would go to the wrong
+buyer), nor set variables for the rest of the template.
+"""
+
+from django import template
+from django.utils import translation
+
+from notifications.batch import read_once
+
+register = template.Library()
+
+
+@register.tag
+def shared(parser, token):
+    name, *inputs = token.split_contents()[1:]
+    nodelist = parser.parse(("endshared",))
+    parser.delete_first_token()
+    return SharedNode(name, [parser.compile_filter(bit) for bit in inputs], nodelist)
+
+
+class SharedNode(template.Node):
+    def __init__(self, name: str, inputs, nodelist):
+        self.name, self.inputs, self.nodelist = name, inputs, nodelist
+
+    def render(self, context):
+        # repr: the values are strings, numbers and lists/dicts of them (hashable as text).
+        values = repr([value.resolve(context) for value in self.inputs])
+        key = ("shared-block", self.name, id(self), translation.get_language(), context.autoescape)
+        return read_once((*key, values), lambda: self.nodelist.render(context))
