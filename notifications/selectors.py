@@ -1,5 +1,6 @@
 """Reads shared by the engine, the dashboard and the API."""
 
+from django.db import connection
 from django.db.models import Q
 
 from notifications.models import ShipmentNotificationSetting, Suppression, Touchpoint
@@ -59,11 +60,16 @@ def suppressed_addresses(*, merchant, channel: str, addresses: list[str]) -> set
     wanted = {address.lower() for address in addresses if address}
     if not wanted:
         return set()
-    return set(
-        Suppression.objects.filter(channel=channel, address__in=wanted)
-        .filter(Q(merchant=merchant) | Q(merchant__isnull=True))
-        .values_list("address", flat=True)
-    )
+    # Plain SQL: on every ingested order, compiling the ORM's query cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(_SUPPRESSED_SQL, [channel, sorted(wanted), merchant.pk])
+        return {address for (address,) in cursor.fetchall()}
+
+
+_SUPPRESSED_SQL = (
+    f"SELECT address FROM {Suppression._meta.db_table} "  # noqa: S608 - the table's name
+    "WHERE channel = %s AND address = ANY(%s) AND (merchant_id = %s OR merchant_id IS NULL)"
+)
 
 
 def touchpoint_history(*, merchant, touchpoint_id: int) -> dict:

@@ -202,3 +202,20 @@ def test_an_older_event_arriving_late_notifies_no_one(api_a, merchant_a, order_p
     late = {"status": "out_for_delivery", "occurred_at": "2026-11-23T07:00:00Z"}
     assert api_a.post(url, late, format="json").json()["shipment_status"] == "delivered"
     assert set(updates.values_list("pk", flat=True)) == before
+
+
+@pytest.mark.parametrize("whose", ["this shop", "every shop", "another shop"])
+def test_a_buyer_who_opted_out_gets_no_congratulation(api_a, merchant_a, merchant_b, whose):
+    from notifications.models import Suppression
+
+    payload = make_payload("opted-out")
+    payload["customer"]["email"] = "Opted.Out@Example.com"
+    merchant = {"this shop": merchant_a, "every shop": None, "another shop": merchant_b}[whose]
+    Suppression.objects.create(
+        merchant=merchant, channel="email", address="opted.out@example.com", reason="unsubscribed"
+    )
+    order_id = api_a.post("/api/v1/orders/", payload, format="json").json()["id"]
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(
+        order_id=order_id, kind="congratulation"
+    )
+    assert congratulation.status == ("scheduled" if whose == "another shop" else "skipped")
