@@ -80,6 +80,20 @@ def test_a_returning_customer_is_found_again_by_email(api_a, merchant_a):
     assert Order.objects.for_merchant(merchant_a).count() == 2
 
 
+def test_a_buyer_without_email_is_found_again_by_phone_never_one_with_email(api_a, merchant_a):
+    with_email = make_payload("1")  # anna@example.com, with a phone
+    by_phone = make_payload("2")
+    by_phone["customer"] = {"phone": with_email["customer"]["phone"], "first_name": "Mette"}
+    again_by_phone = make_payload("3")
+    again_by_phone["customer"] = {"phone": with_email["customer"]["phone"], "last_name": "Lund"}
+    ids = [_post(api_a, p).json()["id"] for p in (with_email, by_phone, again_by_phone)]
+    buyers = [Order.objects.for_merchant(merchant_a).get(pk=pk).customer for pk in ids]
+    assert buyers[0].email == "anna@example.com"
+    assert buyers[1] != buyers[0]  # Anna has an email: a phone alone is not her
+    assert buyers[2] == buyers[1]
+    assert (buyers[2].first_name, buyers[2].last_name) == ("Mette", "Lund")
+
+
 def test_same_external_id_at_another_merchant_is_their_own_order(
     api_a, api_b, merchant_a, merchant_b, order_payload
 ):
