@@ -5,6 +5,7 @@ SMS goes through the SMS_BACKEND. Every failure becomes a SendError whose
 `permanent` flag decides whether the dispatcher retries.
 """
 
+import functools
 import os
 import smtplib
 import threading
@@ -97,14 +98,21 @@ def sms_connection():
     return _kept_open("sms", config, sms.get_connection)
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed_address(address: str) -> tuple[str, str]:
+    """parseaddr of a setting, which every send used to parse again."""
+    return parseaddr(address)
+
+
 def email_message_id(callback_code: str) -> str:
     """A stable Message-ID per touchpoint: a resend after a crash is the same message."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "postpurchase.local"
+    address = _parsed_address(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = address.rpartition("@")[2] or "postpurchase.local"
     return f"<tp-{callback_code}@{domain}>"
 
 
 def default_from_email(sender_name: str) -> str:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    name, address = _parsed_address(settings.DEFAULT_FROM_EMAIL)
     return formataddr((sender_name or name, address))
 
 
