@@ -39,3 +39,10 @@ def send_batch_size() -> int:
 def dispatch_limit() -> int:
     """Due touchpoints one dispatcher pass queues; each tick queues at most this many."""
     return int(_get("TOUCHPOINT_DISPATCH_LIMIT", 1000))
+
+
+def requeue_after_seconds() -> float:
+    """The dispatcher does not queue an id again this soon after it was queued (its task
+    is still waiting or running). Shorter than any retry delay and than the give-back
+    of a slow batch (half TOUCHPOINT_STUCK_AFTER_SECONDS), so only a lost task waits it."""
+    return min(float(_get("TOUCHPOINT_REQUEUE_AFTER_SECONDS", 10)), stuck_after_seconds() / 2)

@@ -8,6 +8,7 @@ unsent forever.
 
 import logging
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -120,16 +121,52 @@ def touchpoints_dispatch_due(
     from notifications.sending import touchpoints_send
     from notifications.tasks import enqueue_sends
 
-    if recover:
-        touchpoints_recover_stuck()
+    recovered = touchpoints_recover_stuck() if recover else []
     ids = due_touchpoint_ids(limit=limit or conf.dispatch_limit())
     if inline:
         for batch in batches(ids):
             touchpoints_send(touchpoint_ids=batch)
         return ids
+    ids = not_queued_recently(ids, but=recovered)
     if ids:
         transaction.on_commit(lambda: enqueue_sends(ids))
     return ids
+
+
+def _queued_key(touchpoint_id: int) -> str:
+    return f"notifications:queued:{touchpoint_id}"
+
+
+def remember_queued(touchpoint_ids: list[int]) -> None:
+    """Note that these ids are in the queue, so the next passes do not queue them again.
+
+    Only saves work: the claim decides who sends, so a forgotten note (cache down,
+    evicted) means a duplicate task that finds nothing to claim, as before.
+    """
+    try:
+        cache.set_many(
+            {_queued_key(pk): 1 for pk in touchpoint_ids}, timeout=conf.requeue_after_seconds()
+        )
+    except Exception:
+        logger.warning("cache unavailable; queued touchpoints may be queued again")
+
+
+def not_queued_recently(touchpoint_ids: list[int], *, but: list[int] = ()) -> list[int]:
+    """The ids whose task was not queued in the last TOUCHPOINT_REQUEUE_AFTER_SECONDS.
+
+    A due row's task is usually still waiting in the queue behind a backlog; queueing it
+    again on every pass only added tasks that find nothing to claim, ahead of which new
+    work waited. A task lost with its worker is queued again once the note expires;
+    recovered claims (`but`) are queued at once.
+    """
+    if not touchpoint_ids:
+        return []
+    try:
+        queued = cache.get_many([_queued_key(pk) for pk in touchpoint_ids])
+    except Exception:
+        return touchpoint_ids
+    again = set(but)
+    return [pk for pk in touchpoint_ids if pk in again or _queued_key(pk) not in queued]
 
 
 def batches(ids: list[int]) -> list[list[int]]:

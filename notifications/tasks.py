@@ -8,7 +8,7 @@ import logging
 
 from celery import shared_task
 
-from notifications.dispatch import batches, touchpoints_dispatch_due
+from notifications.dispatch import batches, remember_queued, touchpoints_dispatch_due
 from notifications.sending import touchpoint_send, touchpoints_send
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def enqueue_sends(touchpoint_ids: list[int]) -> None:
                 len(touchpoint_ids),
             )
             return
+        remember_queued(batch)
 
 
 @shared_task(acks_late=True)

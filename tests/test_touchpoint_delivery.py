@@ -195,6 +195,38 @@ def test_a_fresh_claim_is_left_alone(api_a, merchant_a):
     assert congratulation.status == "sending"
 
 
+def test_the_dispatcher_does_not_queue_again_what_it_queued_moments_ago(
+    api_a, merchant_a, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications.dispatch import touchpoints_dispatch_due
+    from notifications.tasks import send_touchpoints
+
+    queued = []
+    monkeypatch.setattr(send_touchpoints, "delay", queued.append)
+    settings.TOUCHPOINT_REQUEUE_AFTER_SECONDS = 1
+
+    def dispatcher_pass() -> list[int]:
+        with django_capture_on_commit_callbacks(execute=True):
+            return touchpoints_dispatch_due()
+
+    place_order(api_a)
+    congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
+    assert dispatcher_pass() == [congratulation.pk]
+    assert dispatcher_pass() == []  # its task is still in the queue
+    assert queued == [[congratulation.pk]]
+
+    time.sleep(1.1)  # the task was lost (no claim): once the note expires, queued again
+    assert dispatcher_pass() == [congratulation.pk]
+
+    # A claim recovered from a dead worker is queued at once, however recently queued.
+    assert touchpoint_claim(touchpoint_id=congratulation.pk)
+    Touchpoint.objects.for_merchant(merchant_a).filter(pk=congratulation.pk).update(
+        claimed_at=timezone.now() - timezone.timedelta(seconds=conf.stuck_after_seconds() + 1)
+    )
+    assert dispatcher_pass() == [congratulation.pk]
+    assert queued == [[congratulation.pk]] * 3
+
+
 def _sms_touchpoint(api_a, merchant_a, monkeypatch):
     import datetime as dt
 
