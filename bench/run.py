@@ -456,6 +456,16 @@ class Bench:
         )
         self.owner = User.objects.get(email="alice@nordic.example")
         _, self.api_key = api_key_create(merchant=self.merchant, name="bench")
+        # The scale section times this shop's pages: only generated data, never the orders,
+        # sends and visits that the load sections write (they would grow its period ~5x).
+        self.measured = merchant_create(
+            name="Measured shop",
+            slug="measured-shop",
+            timezone_name="Europe/Copenhagen",
+            owner_email="owner@measured.example",
+            locale="da",
+        )
+        self.measured_owner = User.objects.get(email="owner@measured.example")
         self.fillers = [
             merchant_create(name=f"Filler {n}", slug=f"filler-{n}", timezone_name="Europe/Berlin")
             for n in range(20)
@@ -931,7 +941,7 @@ class Bench:
             if history_only:
                 own = count // 5  # a fifth is the merchant's own old history
                 datagen.generate_orders(
-                    merchant_ids=[self.merchant.pk],
+                    merchant_ids=[self.measured.pk],
                     count=own,
                     days_ago_min=400,
                     days_ago_max=1500,
@@ -941,15 +951,17 @@ class Bench:
                 rest = count - own
             else:
                 recent = min(count, 2000)
+                # The same recent month for the shop the load sections use (dispatch sends
+                # to its orders), so each shop has `recent` orders.
                 datagen.generate_orders(
-                    merchant_ids=[self.merchant.pk],
-                    count=recent,
+                    merchant_ids=[self.measured.pk, self.merchant.pk],
+                    count=2 * recent,
                     days_ago_min=0.01,
                     days_ago_max=30,
                     label=f"n{uuid.uuid4().hex[:6]}",
                     parallel=True,
                 )
-                rest = count - recent
+                rest = count - 2 * recent
             datagen.generate_orders(
                 merchant_ids=[m.pk for m in self.fillers],
                 count=rest,
@@ -979,7 +991,7 @@ class Bench:
 
         # Tracking page: a cache miss each time (a different recent order per request).
         tokens = list(
-            Order.objects.for_merchant(self.merchant)
+            Order.objects.for_merchant(self.measured)
             .filter(external_id__startswith="n")
             .order_by("-placed_at")
             .values_list("tracking_token", flat=True)[: samples + 2]
@@ -1012,7 +1024,7 @@ class Bench:
         plans["dispatch"] = explain_all(ctx.captured_queries)
 
         # Dashboard pages of the measured merchant, signed in as its owner.
-        client.force_login(self.owner)
+        client.force_login(self.measured_owner)
         for key, candidates in (
             ("calls", ["/calls/"]),
             ("metrics", ["/dashboard/metrics/", "/dashboard/"]),
