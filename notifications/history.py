@@ -28,16 +28,21 @@ def touchpoint_transition(
     with transaction.atomic(savepoint=False):
         if not _move_with_history(touchpoint, to_status, from_statuses, reason[:500], fields):
             return False
-        previous = touchpoint.status
-        touchpoint.status = to_status
-        for name, value in fields.items():
-            if not isinstance(value, F):
-                setattr(touchpoint, name, value)
-        if to_status == Touchpoint.Status.SENT and previous != Touchpoint.Status.SENT:
-            _emit(touchpoint, "touchpoint.sent")
-        elif to_status == Touchpoint.Status.FAILED:
-            _emit(touchpoint, "touchpoint.failed", reason=reason)
+        _moved(touchpoint, to_status, reason, fields)
     return True
+
+
+def _moved(touchpoint: Touchpoint, to_status: str, reason: str, fields: dict) -> None:
+    """Bring the in-memory touchpoint up to date with its row, and tell the merchant."""
+    previous = touchpoint.status
+    touchpoint.status = to_status
+    for name, value in fields.items():
+        if not isinstance(value, F):
+            setattr(touchpoint, name, value)
+    if to_status == Touchpoint.Status.SENT and previous != Touchpoint.Status.SENT:
+        _emit(touchpoint, "touchpoint.sent")
+    elif to_status == Touchpoint.Status.FAILED:
+        _emit(touchpoint, "touchpoint.failed", reason=reason)
 
 
 def _move_with_history(touchpoint, to_status, from_statuses, reason, fields) -> bool:
@@ -137,15 +142,7 @@ def touchpoints_transition(
             for tp in moved
         )
         for tp in moved:
-            previous = tp.status
-            tp.status = to_status
-            for name, value in fields.items():
-                if not isinstance(value, F):
-                    setattr(tp, name, value)
-            if to_status == Touchpoint.Status.SENT and previous != Touchpoint.Status.SENT:
-                _emit(tp, "touchpoint.sent")
-            elif to_status == Touchpoint.Status.FAILED:
-                _emit(tp, "touchpoint.failed", reason=reason)
+            _moved(tp, to_status, reason, fields)
     return moved
 
 

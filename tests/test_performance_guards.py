@@ -272,18 +272,26 @@ def plan_of(sql: str) -> str:
     return plan
 
 
-def full_scans(sql: str) -> list[str]:
-    """Scans that read a whole table: Seq Scans, and index scans without a condition
-    (what the planner falls back to when no index fits and seq scans are off)."""
+def plan_nodes(sql: str):
+    """Every node of the plan PostgreSQL makes for `sql` with sequential scans switched
+    off: a Seq Scan that remains means no index could serve the read."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
         plan = cursor.fetchone()[0][0]["Plan"]
         cursor.execute("SET LOCAL enable_seqscan = on")
-    found, stack = [], [plan]
+    stack = [plan]
     while stack:
         node = stack.pop()
         stack.extend(node.get("Plans", []))
+        yield node
+
+
+def full_scans(sql: str) -> list[str]:
+    """Scans that read a whole table: Seq Scans, and index scans without a condition
+    (what the planner falls back to when no index fits and seq scans are off)."""
+    found = []
+    for node in plan_nodes(sql):
         kind = node.get("Node Type", "")
         if kind == "Seq Scan" or (
             kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node
@@ -457,14 +465,8 @@ def merchant_wide_reads(sql: str) -> list[str]:
             "i.indpred IS NOT NULL FROM pg_index i"
         )
         indexes = {name: (table, partial) for name, table, partial in cursor.fetchall()}
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
-        plan = cursor.fetchone()[0][0]["Plan"]
-        cursor.execute("SET LOCAL enable_seqscan = on")
-    found, stack = [], [plan]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.get("Plans", []))
+    found = []
+    for node in plan_nodes(sql):
         kind = node.get("Node Type", "")
         if kind == "Seq Scan":
             table, partial, index = node.get("Relation Name"), False, ""
