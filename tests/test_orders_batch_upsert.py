@@ -315,31 +315,9 @@ def validated(payloads: list[dict]) -> list[dict]:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_share_calls_fairly_and_respect_the_ambassadors_cap(merchant_a):
     """Two batches of one shop at the same moment: each sees what the other committed."""
-    import threading
-
-    from django.db import connection
-
-    from orders.services import orders_batch_upsert
-
     staff(merchant_a, {"ambassador_monthly_cap": 3})
     # 8 calls for 3 account managers: 3, 3 and 2 if each batch counts the other's.
-    batches = [colleague_orders("a", 4), colleague_orders("b", 4)]
-    start, errors = threading.Barrier(2), []
-
-    def ingest(orders):
-        try:
-            start.wait()
-            orders_batch_upsert(merchant=merchant_a, orders=orders)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ingest, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = _ingest_together(merchant_a, [colleague_orders("a", 4), colleague_orders("b", 4)])
 
     assert not errors
     calls = FollowUpCall.objects.for_merchant(merchant_a)
