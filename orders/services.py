@@ -181,7 +181,15 @@ def _order_and_customer_found(
 ) -> tuple[Order | None, Customer | None]:
     """The order with this external_id, locked, and the buyer's earlier record (as
     `_customer_lookup` finds it), in one statement: each was a round trip of every
-    ingested order, and compiling them with the ORM cost more CPU than running them."""
+    ingested order, and compiling them with the ORM cost more CPU than running them.
+    The SQL is PostgreSQL's (LATERAL); the embedded SQLite of `make run` uses the ORM."""
+    if connection.vendor != "postgresql":
+        lookup = _customer_lookup(merchant=merchant, data=data["customer"])
+        orders = Order.objects.for_merchant(merchant).select_for_update()
+        return (
+            orders.filter(external_id=data["external_id"]).first(),
+            lookup.first() if lookup is not None else None,
+        )
     buyer = data["customer"]
     params = [merchant.pk, data["external_id"], merchant.pk]
     if buyer.get("email"):

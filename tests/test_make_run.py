@@ -72,10 +72,10 @@ class ServeAll:
         found = wait_for(lambda: re.search(r"Started (.*);", self.output), timeout=30)
         return {name: int(pid) for name, pid in re.findall(r"(\w+) \(pid (\d+)\)", found[1])}
 
-    def get(self, path: str) -> int:
+    def get(self, path: str, **headers) -> int:
         url = f"http://127.0.0.1:{self.port}{path}"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
+            return r.status
 
     def stop(self):
         if self.proc.poll() is None:
@@ -122,3 +122,31 @@ def test_serve_all_stops_the_others_when_a_child_dies(serve_all):
     while any(_group_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_group_alive(pid) for pid in pids.values())
+
+
+def _embedded_shell(env, code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip().splitlines()[-1]  # after the shell's own "… imported" line
+
+
+def test_tracking_pages_and_visits_work_without_redis(serve_all, embedded_env):
+    """The embedded set-up (SQLite, file cache, no Redis): a miss, a cached hit, visits."""
+    wait_for(lambda: "Postpurchase is running" in serve_all.output, timeout=60)
+    count_visits = "from tracking.models import TrackingVisit as V; print(V.all_merchants.count())"
+    token = _embedded_shell(
+        embedded_env,
+        "from orders.models import Order; "
+        "print(Order.all_merchants.order_by('id').first().tracking_token)",
+    )
+    before = int(_embedded_shell(embedded_env, count_visits))
+    phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
+    assert [serve_all.get(f"/t/{token}/", **{"User-Agent": phone}) for _ in range(2)] == [200, 200]
+    wait_for(lambda: int(_embedded_shell(embedded_env, count_visits)) == before + 2, timeout=30)
+    assert "Traceback" not in serve_all.output
