@@ -25,6 +25,13 @@ def stuck_after_seconds() -> float:
     return float(_get("TOUCHPOINT_STUCK_AFTER_SECONDS", 300))
 
 
+def batch_fresh_seconds() -> float:
+    """How long a batch may send from what it read when it started (buyer, opt-outs,
+    order): later rows are handed back and claimed again with fresh reads, so an
+    opt-out, an erasure or a cancellation stops a message within these seconds."""
+    return min(float(_get("TOUCHPOINT_BATCH_FRESH_SECONDS", 10)), stuck_after_seconds() / 2)
+
+
 def coalesce_seconds() -> float:
     """Shipment updates wait this long so a burst of carrier events sends one message."""
     return float(_get("SHIPMENT_UPDATE_COALESCE_SECONDS", 4))

@@ -72,7 +72,7 @@ def touchpoints_send(*, touchpoint_ids: list[int]) -> dict[int, str]:
     if not won:
         return results
     touchpoints = _load_claimed(won)
-    give_back_at = claimed_at + timezone.timedelta(seconds=conf.stuck_after_seconds() / 2)
+    give_back_at = claimed_at + timezone.timedelta(seconds=conf.batch_fresh_seconds())
     with batch_reads(touchpoints):
         suppressed = _SuppressedRecipients(touchpoints)
         for n, touchpoint in enumerate(touchpoints):
@@ -126,9 +126,18 @@ class _SuppressedRecipients:
         )
 
 
+class _HandedOver(Exception):
+    """The provider has the message but recording it failed: never send it again."""
+
+
 def _send_one(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> str:
     try:
         return _send_claimed(touchpoint, suppressed)
+    except _HandedOver:
+        # Left `sending`, as after a crash at this point: stuck-claim recovery settles
+        # it. Rescheduling here would hand the same message over a second time.
+        logger.exception("touchpoint %s: sent, but recording it failed", touchpoint.pk)
+        return touchpoint.status
     except Exception as err:
         # A bug (a builder raising, a database hiccup) must not strand the claim: count
         # it as a failed attempt, so it retries with backoff and ends failed at worst.
@@ -195,7 +204,10 @@ def _send_claimed(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> 
     except SendError as err:
         _record_failure(touchpoint, attempt_id, err)
         return touchpoint.status
-    _record_sent(touchpoint, attempt_id, provider_id=provider_id, recipient=recipient)
+    try:
+        _record_sent(touchpoint, attempt_id, provider_id=provider_id, recipient=recipient)
+    except Exception as err:
+        raise _HandedOver from err
     return touchpoint.status
 
 

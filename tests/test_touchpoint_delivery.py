@@ -408,3 +408,60 @@ def test_the_kept_email_connection_still_honours_proxy_settings(settings, monkey
     settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": f"q-{time.monotonic()}"}
     monkeypatch.setenv("NO_PROXY", "api.postmarkapp.com")
     assert "https" not in email_connection().session.proxies
+
+
+def test_a_batch_hands_back_rows_once_its_reads_are_old_so_an_opt_out_stops_them(
+    api_a, merchant_a, settings, monkeypatch
+):
+    """A slow batch sends nothing from reads older than TOUCHPOINT_BATCH_FRESH_SECONDS:
+    the rest goes back, to be claimed again with the buyer's opt-out in view."""
+    from django.core import mail
+
+    from notifications import sending
+
+    first, second = _congratulations(api_a, merchant_a, 2)
+    settings.TOUCHPOINT_BATCH_FRESH_SECONDS = 5
+    real_send = sending._send_one
+    clock = [timezone.now()]
+    monkeypatch.setattr(sending.timezone, "now", lambda: clock[0])
+
+    def slow_provider(touchpoint, suppressed):
+        status = real_send(touchpoint, suppressed)
+        buyer = Touchpoint.objects.for_merchant(merchant_a).get(pk=second).order.customer
+        Suppression.objects.create(merchant=merchant_a, channel="email", address=buyer.email)
+        clock[0] += timezone.timedelta(seconds=6)  # the first send took six seconds
+        return status
+
+    monkeypatch.setattr(sending, "_send_one", slow_provider)
+    mail.outbox.clear()
+
+    assert touchpoints_send(touchpoint_ids=[first, second]) == {
+        first: "sent",
+        second: "not-claimed",
+    }
+    monkeypatch.setattr(sending, "_send_one", real_send)
+    clock[0] += timezone.timedelta(seconds=1)
+    assert touchpoints_send(touchpoint_ids=[second]) == {second: "skipped"}
+    assert len(mail.outbox) == 1
+
+
+def test_a_sent_message_whose_recording_fails_is_never_rescheduled(api_a, merchant_a, monkeypatch):
+    from django.core import mail
+
+    from notifications import sending
+
+    (touchpoint_id,) = _congratulations(api_a, merchant_a, 1)
+
+    def database_hiccup(*args, **kwargs):
+        raise RuntimeError("connection lost while recording")
+
+    monkeypatch.setattr(sending, "_record_sent", database_hiccup)
+    mail.outbox.clear()
+
+    assert touchpoints_send(touchpoint_ids=[touchpoint_id]) == {touchpoint_id: "sending"}
+    assert len(mail.outbox) == 1
+    row = Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint_id)
+    # Not scheduled again: a retry would hand the same message over a second time.
+    assert row.status == "sending"
+    assert touchpoints_send(touchpoint_ids=[touchpoint_id]) == {touchpoint_id: "not-claimed"}
+    assert len(mail.outbox) == 1
