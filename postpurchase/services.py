@@ -67,8 +67,9 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.all_merchants.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-        if key.prefix in _KEYS:
-            _remember(key, until=_KEYS[key.prefix][0])
+        entry = _KEYS.get(key.prefix)  # another thread may clear it meanwhile
+        if entry is not None:
+            _remember(key, until=entry[0])
     return key
 
 
