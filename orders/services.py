@@ -253,11 +253,17 @@ def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> Upser
     before = None if created else _field_values(order, ORDER_FIELDS)
     order.customer = customer
     _apply_order_fields(order, data, locale)
-    if created or _field_values(order, ORDER_FIELDS) != before:
+    saved = created or _field_values(order, ORDER_FIELDS) != before
+    if saved:
         order.save()
     changes = ItemChanges()
     changes.add(order, data["items"], [] if created else order.items.all())
     changes.apply()
+    if not saved and (changes.update or changes.create or changes.delete):
+        from tracking.cache import order_changed
+
+        # Bulk item writes send no signal: the buyer's page must show the new items.
+        order_changed(order.pk)
     if created and plan:
         planned = touchpoints_plan_for_new_order(order=order)
         # All the detail view shows is in hand: the 201 need not read it back.

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from orders.integrations.services import order_cancel
 from orders.models import Order, Product
+from tests.conftest import make_payload
 from tests.processes import celery_beat, celery_worker, process_env, wait_for
 from tests.tracking_helpers import add_event, catalogue, order_in_state
 from tracking import cache as page_cache
@@ -159,6 +160,14 @@ def test_an_order_change_shows_at_once(client, order):
     order.cancelled_at = timezone.now()
     order.save()
     assert "This order was cancelled" in view(client, order).content.decode()
+
+
+def test_a_reposted_order_with_only_new_item_details_shows_at_once(client, api_a, order):
+    view(client, order)
+    payload = make_payload("C-1", locale="en")
+    payload["items"][0]["name"] = "Sofa Hygge, now in velvet"
+    assert api_a.post("/api/v1/orders/", payload, format="json").status_code == 200
+    assert "Sofa Hygge, now in velvet" in view(client, order).content.decode()
 
 
 def test_a_cancellation_from_a_shop_integration_shows_at_once(client, merchant_a, order):
