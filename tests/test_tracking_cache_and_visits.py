@@ -401,6 +401,17 @@ def test_with_redis_down_the_page_answers_and_the_view_is_written_at_once(
     assert CrossSellImpression.objects.for_merchant(merchant_a).count() == 6
 
 
+def test_once_redis_failed_a_view_does_not_ask_it_again(client, order, redis_down, monkeypatch):
+    """A Redis that hangs (rather than refuses) would cost every further call its timeout."""
+    from tracking import visit_buffer
+
+    asked = []
+    monkeypatch.setattr(page_cache, "versions", lambda **kw: asked.append("versions"))
+    monkeypatch.setattr(visit_buffer, "add", lambda visit: asked.append("buffer") or True)
+    assert view(client, order).status_code == 200
+    assert asked == [] and visits_of(order).count() == 1
+
+
 def test_a_view_both_buffered_and_written_directly_counts_once(order):
     # Redis took the entry but the answer was lost: the view was also written directly.
     visit = Visit(

@@ -17,13 +17,16 @@ from tracking.visit_buffer import PageView, Visit
 logger = logging.getLogger(__name__)
 
 
-def visit_record(*, merchant: Merchant, order: Order, view: PageView, shown) -> None:
-    """One counted view: buffered in Redis for `visits_flush`, or written now if Redis fails.
+def visit_record(
+    *, merchant: Merchant, order: Order, view: PageView, shown, buffer: bool = True
+) -> None:
+    """One counted view: buffered in Redis for `visits_flush`, or written now if Redis fails
+    (or, with `buffer=False`, failed a moment ago).
 
     `shown` is [(product_id, slot), ...]: one impression per cross-sell slot shown.
     """
     visit = Visit(view=view, merchant_id=merchant.pk, order_id=order.pk, shown=tuple(shown))
-    if not visit_buffer.add(visit):
+    if not (buffer and visit_buffer.add(visit)):
         visits_write([visit])
 
 

@@ -101,18 +101,28 @@ def tracking_entry(request, key: str):
     if ids is not None:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
-        return _order_page(request, key, lang=lookup.lang, ids=ids, view=lookup.view)
+        return _order_page(
+            request,
+            key,
+            lang=lookup.lang,
+            ids=ids,
+            view=lookup.view,
+            redis_up=found != page_cache.UNAVAILABLE,
+        )
     merchant = selectors.merchant_by_slug(key)
     if merchant is None:
         return _not_found(request)
     return _lookup(request, merchant)
 
 
-def _order_page(request, token: str, *, lang: str, ids, view) -> HttpResponse:
+def _order_page(request, token: str, *, lang: str, ids, view, redis_up=True) -> HttpResponse:
     order_id, merchant_id, customer_id = ids
     # Versions first: a change committed after this read shows up as a newer version.
-    versions = page_cache.versions(
-        order_id=order_id, merchant_id=merchant_id, customer_id=customer_id
+    # Redis that just failed is not asked again: a hung one would cost each call its timeout.
+    versions = (
+        page_cache.versions(order_id=order_id, merchant_id=merchant_id, customer_id=customer_id)
+        if redis_up
+        else None
     )
     order = selectors.order_by_token(token)
     if order is None:  # deleted or erased a moment ago
@@ -120,7 +130,11 @@ def _order_page(request, token: str, *, lang: str, ids, view) -> HttpResponse:
     cached = rendering.page_for_token(order, token=token, lang=lang, ids=ids, versions=versions)
     if view is not None:
         services.visit_record(
-            merchant=order.merchant, order=order, view=view, shown=cached.page.slots
+            merchant=order.merchant,
+            order=order,
+            view=view,
+            shown=cached.page.slots,
+            buffer=redis_up,
         )
     return _page_response(request, cached)
 
