@@ -8,7 +8,8 @@ from django.core import mail
 
 from notifications.models import Touchpoint
 from notifications.sending import touchpoint_send
-from orders.models import Benefit, Product, Testimonial
+from orders.models import Benefit, Product
+from orders.models import Testimonial as ShopTestimonial  # not "Test…": pytest would collect it
 from orders.serializers import OrderInput
 from orders.services import order_upsert
 from postpurchase.models import Branding
@@ -48,7 +49,7 @@ def _content(merchant):
             Benefit.objects.create(
                 merchant=merchant, category="sofas", locale=locale, text=text, position=position
             )
-        Testimonial.objects.create(
+        ShopTestimonial.objects.create(
             merchant=merchant,
             author_name="Mette",
             author_detail="Aarhus",
