@@ -19,6 +19,7 @@ from orders.models import Customer, Order
 from postpurchase.models import Membership, User
 from postpurchase.services import merchant_create
 from tests.conftest import _api_client, make_payload
+from tests.test_performance_guards import validated
 
 TEAM = ["Anders Berg", "Birgit Lund", "Carl Dahl"]
 
@@ -298,17 +299,6 @@ def colleague_orders(prefix: str, count: int) -> list[dict]:
         payload["customer"]["email"] = f"{prefix}{n}@studio-k.dk"
         orders.append(payload)
     return validated(orders)
-
-
-def validated(payloads: list[dict]) -> list[dict]:
-    from orders.serializers import OrderInput
-
-    out = []
-    for payload in payloads:
-        data = OrderInput(data=payload)
-        data.is_valid(raise_exception=True)
-        out.append(data.validated_data)
-    return out
 
 
 @pytest.mark.services
