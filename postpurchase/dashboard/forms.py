@@ -103,7 +103,8 @@ def contrast_ratio(foreground: str, background: str) -> float:
 MIN_CONTRAST = 4.5
 
 SMS_SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$|^\+[1-9]\d{6,14}$")
-SHOP_LINK_SLOTS = 3
+SHOP_LINK_SLOTS = 3  # rows shown at least; one more than stored, up to MAX_SHOP_LINKS
+MAX_SHOP_LINKS = 5  # what the tracking page's menu shows
 
 
 class ColorInput(forms.TextInput):
@@ -163,7 +164,12 @@ class BrandingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.merchant = merchant
         links = list(self.instance.shop_links or [])
-        for index in range(SHOP_LINK_SLOTS):
+        # Every stored link gets a row (and one empty row to add another), so a save
+        # never drops a link the form did not show.
+        self.link_slots = max(
+            SHOP_LINK_SLOTS, min(len(links) + 1, MAX_SHOP_LINKS), len(links), self._posted_rows()
+        )
+        for index in range(self.link_slots):
             link = links[index] if index < len(links) else {}
             self.fields[f"link_{index}_label"] = forms.CharField(
                 label=_("Link text"), required=False, max_length=40, initial=link.get("label", "")
@@ -174,6 +180,11 @@ class BrandingForm(forms.ModelForm):
                 assume_scheme="https",
                 initial=link.get("url", ""),
             )
+            # The address this row showed when the page was rendered: a stored link no
+            # row showed (a colleague added it meanwhile) is kept as it is.
+            self.fields[f"link_{index}_shown"] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial=link.get("url", "")
+            )
         if not self.is_bound:
             self.initial.update(
                 website_url=merchant.website_url,
@@ -181,10 +192,18 @@ class BrandingForm(forms.ModelForm):
                 support_phone=merchant.support_phone,
             )
 
+    def _posted_rows(self) -> int:
+        """How many link rows the page that posted had (it may predate a removal)."""
+        data = self.data if self.is_bound else {}
+        rows = 0
+        while rows < MAX_SHOP_LINKS * 4 and f"link_{rows}_label" in data:
+            rows += 1
+        return rows
+
     def link_rows(self):
         return [
-            (self[f"link_{index}_label"], self[f"link_{index}_url"])
-            for index in range(SHOP_LINK_SLOTS)
+            (self[f"link_{index}_label"], self[f"link_{index}_url"], self[f"link_{index}_shown"])
+            for index in range(self.link_slots)
         ]
 
     def clean_sms_sender(self):
@@ -198,7 +217,16 @@ class BrandingForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         links = []
-        for index in range(SHOP_LINK_SLOTS):
+        stored = list(self.instance.shop_links or [])
+        shown = set()
+        posted_rows = self._posted_rows()
+        for index in range(self.link_slots):
+            key = f"link_{index}_shown"
+            if key in self.data:
+                shown.add(cleaned.get(key, ""))
+            elif index < min(posted_rows, len(stored)):
+                # A row posted without its marker showed what it shows now.
+                shown.add(stored[index].get("url", ""))
             label = cleaned.get(f"link_{index}_label", "")
             url = cleaned.get(f"link_{index}_url", "")
             if label and not url:
@@ -207,6 +235,12 @@ class BrandingForm(forms.ModelForm):
                 self.add_error(f"link_{index}_label", _("Add the text for this link."))
             elif label and url:
                 links.append({"label": label, "url": url})
+        posted = {link["url"] for link in links}
+        links += [
+            link
+            for link in stored
+            if link.get("url") not in shown and link.get("url") not in posted
+        ]
         cleaned["shop_links"] = links
         return cleaned
 
