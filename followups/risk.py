@@ -10,6 +10,7 @@ Each signal adds a fixed weight; the sum is capped at 100. Weights (see docs/ris
     high order value (merchant setting)           +10   more money, more doubt
     first-time customer                           +10   no earlier experience to trust
     a call already found the buyer concerned      +30   they told us so
+    rated the order LOW_RATING (2) stars or fewer +30   they told the tracking page
 
 A score of HIGH_RISK (40) or more is "high risk": the queue shows it first and
 `risk.raised` is emitted once per call when it first gets there.
@@ -30,7 +31,7 @@ from django.utils.translation import ngettext
 
 from notifications.models import Touchpoint
 from orders.models import PROBLEM_STATUSES, Order, Shipment, ShipmentStatus
-from tracking.models import TrackingVisit
+from tracking.models import Rating, TrackingVisit
 
 WEIGHT_VISITS = 20
 WEIGHT_MANY_VISITS = 10
@@ -40,6 +41,10 @@ WEIGHT_EMAIL_FAILED = 15
 WEIGHT_HIGH_VALUE = 10
 WEIGHT_FIRST_TIME = 10
 WEIGHT_CONCERNED = 30
+WEIGHT_LOW_RATING = 30
+
+# Ratings at or under this many stars (of 5) need a call: see followups/ratings.py.
+LOW_RATING = 2
 
 VISITS_REPEATED = 3
 VISITS_MANY = 6
@@ -96,6 +101,12 @@ def annotate_risk_signals(calls: QuerySet, *, merchant, today: dt.date) -> Query
                 placed_at__lt=OuterRef("order__placed_at"),
             )
         ),
+        risk_low_rating=Subquery(
+            Rating.objects.for_merchant(merchant)
+            .filter(order=order_ref, score__lte=LOW_RATING)
+            .values("score")[:1],
+            output_field=IntegerField(),
+        ),
         risk_concerned=Exists(
             CallAttempt.objects.for_merchant(merchant).filter(
                 call__order=order_ref, outcome=Outcome.REACHED_CONCERNED
@@ -108,6 +119,9 @@ def assess(call, *, high_value: Decimal) -> RiskAssessment:
     """Score one call annotated by `annotate_risk_signals` (its order must be loaded)."""
     score = 0
     reasons: list[str] = []
+    if call.risk_low_rating:
+        score += WEIGHT_LOW_RATING
+        reasons.append(_("Rated the order %(score)d of 5 stars") % {"score": call.risk_low_rating})
     if call.risk_concerned:
         score += WEIGHT_CONCERNED
         reasons.append(_("Sounded concerned on an earlier call"))

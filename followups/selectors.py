@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from followups import risk
 from followups.endorsements import ambassador_match
 from followups.models import CallAttempt, CallDial, Endorsement, FollowUpCall
+from followups.risk import LOW_RATING
 from followups.services import call_settings_for, end_of_local_day
 from notifications.models import Touchpoint
 from orders.content import order_content
 from orders.models import Shipment, ShipmentStatus
 from postpurchase.models import Membership, Merchant
+from tracking.models import Rating
 
 
 @dataclass
@@ -159,6 +161,27 @@ def _delivery_facts(shipments: list[Shipment], today: dt.date) -> list[str]:
     return facts
 
 
+def _rating_points(*, merchant: Merchant, order) -> list[str]:
+    """A low rating comes first: the buyer already said what is wrong."""
+    rating = (
+        Rating.objects.for_merchant(merchant).filter(order=order, score__lte=LOW_RATING).first()
+    )
+    if rating is None:
+        return []
+    if rating.comment:
+        return [
+            _(
+                "They rated the order %(score)d of 5 stars and wrote: “%(comment)s”. "
+                "Listen first, then say what you will do."
+            )
+            % {"score": rating.score, "comment": rating.comment}
+        ]
+    return [
+        _("They rated the order %(score)d of 5 stars: ask what went wrong.")
+        % {"score": rating.score}
+    ]
+
+
 def call_detail(*, merchant: Merchant, entry: QueueEntry, now: dt.datetime | None = None):
     now = now or timezone.now()
     today = now.astimezone(merchant.tzinfo).date()
@@ -185,10 +208,11 @@ def call_detail(*, merchant: Merchant, entry: QueueEntry, now: dt.datetime | Non
         .filter(order=order)
         .first()
     )
-    points = [
+    points = _rating_points(merchant=merchant, order=order)
+    points.append(
         _("Thank them for choosing %(shop)s; ask how they feel about the purchase.")
         % {"shop": merchant.name}
-    ]
+    )
     points += [benefit.text for benefit in content.benefits]
     points += _delivery_facts(shipments, today)
     if rules.offer_text:

@@ -118,7 +118,12 @@ class RatingError(ValueError):
 
 
 def rating_submit(*, merchant: Merchant, order: Order, score: int, comment: str = "") -> Rating:
-    """Store the buyer's rating (the last answer wins) and tell the merchant's webhooks."""
+    """Store the buyer's rating (the last answer wins) and tell the merchant's webhooks.
+
+    A low one puts the buyer in today's call queue, the comment in the talking points.
+    """
+    from followups.ratings import call_raise_for_rating
+
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise RatingError("score must be 1-5")
     comment = (comment or "").strip()[:2000]
@@ -143,6 +148,8 @@ def rating_submit(*, merchant: Merchant, order: Order, score: int, comment: str 
                 "comment": rating.comment,
             },
         )
+        # In the same transaction: a low rating is never stored without its call.
+        call_raise_for_rating(merchant=merchant, rating=rating)
     return rating
 
 
