@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followups import risk
@@ -16,6 +16,7 @@ from notifications.models import Touchpoint
 from orders.content import order_content
 from orders.models import Shipment, ShipmentStatus
 from postpurchase.models import Membership, Merchant
+from postpurchase.templatetags.dashboard_format import local_date
 from tracking.models import Rating
 
 
@@ -140,7 +141,7 @@ def _delivery_facts(shipments: list[Shipment], today: dt.date) -> list[str]:
                 % {
                     "carrier": shipment.carrier,
                     "status": status.lower(),
-                    "date": dateformat.format(shipment.estimated_delivery, "j M"),
+                    "date": local_date(shipment.estimated_delivery),
                 }
             )
         elif shipment.estimated_delivery:
@@ -151,7 +152,7 @@ def _delivery_facts(shipments: list[Shipment], today: dt.date) -> list[str]:
                 % {
                     "carrier": shipment.carrier,
                     "status": status.lower(),
-                    "date": dateformat.format(shipment.estimated_delivery, "j M"),
+                    "date": local_date(shipment.estimated_delivery),
                 }
             )
         else:

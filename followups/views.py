@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -22,6 +22,7 @@ from notifications.webhooks import twilio_signature_valid
 from orders.models import Customer
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.models import Membership
+from postpurchase.templatetags.dashboard_format import local_datetime
 
 # The outcome buttons in the order they are shown, with their keyboard shortcut.
 OUTCOME_BUTTONS = [
@@ -139,11 +140,10 @@ def call_outcome(request, call_id: int):
         return redirect(_queue_url(who=who, call_id=call_id))
     buyer = call.order.customer.full_name or call.order.customer.phone
     if call.is_open:
-        when = call.due_at.astimezone(merchant.tzinfo)
         text = _("%(outcome)s for %(buyer)s: next try %(when)s.") % {
             "outcome": call.get_outcome_display(),
             "buyer": buyer,
-            "when": dateformat.format(when, "D j M H:i"),
+            "when": local_datetime(call.due_at),
         }
     else:
         text = _("%(outcome)s recorded for %(buyer)s.") % {
@@ -195,8 +195,7 @@ def call_snooze(request, call_id: int):
         return redirect(_queue_url(who=who, call_id=call_id))
     messages.success(
         request,
-        _("Snoozed until %(when)s.")
-        % {"when": dateformat.format(until.astimezone(merchant.tzinfo), "D j M H:i")},
+        _("Snoozed until %(when)s.") % {"when": local_datetime(until)},
     )
     return redirect(_queue_url(who=who, call_id=request.POST.get("next") or None))
 

@@ -16,7 +16,6 @@ from django.db.models.functions import Concat
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -28,6 +27,7 @@ from postpurchase.dashboard.models import OrderNote
 from postpurchase.dashboard.services import order_note_add
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.services import audit_record
+from postpurchase.templatetags.dashboard_format import money
 from postpurchase.tenancy import get_for_merchant
 from tracking.models import Rating, TrackingVisit
 
@@ -581,7 +581,7 @@ PRODUCTS = CrudScreen(
         Column(gettext_lazy("Category"), "category"),
         Column(
             gettext_lazy("Price"),
-            lambda p: f"{number_format(p.price, 2)} {p.currency}" if p.price else None,
+            lambda p: money(p.price, p.currency) if p.price else None,
             "num",
         ),
         Column(gettext_lazy("Rank"), "best_seller_rank", "num"),

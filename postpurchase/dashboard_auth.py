@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from postpurchase.models import Membership
 
@@ -48,7 +49,8 @@ class CurrentMerchantMiddleware:
 def merchant_required(*roles):
     """Allow signed-in members of a merchant with one of `roles` (default: any role).
 
-    Not signed in: redirect to sign-in. Signed in without the role: 403.
+    Not signed in: redirect to sign-in. Signed in without the role: 403. The view runs
+    in the merchant's time zone.
     """
     allowed = roles or ALL_ROLES
 
@@ -60,7 +62,9 @@ def merchant_required(*roles):
             membership = getattr(request, "membership", None)
             if membership is None or membership.role not in allowed:
                 raise PermissionDenied
-            return view(request, *args, **kwargs)
+            # Every time on a dashboard screen is the merchant's local time.
+            with timezone.override(membership.merchant.tzinfo):
+                return view(request, *args, **kwargs)
 
         return wrapped
 
