@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,6 +79,40 @@ def call_queue(
     entries = entries_for(calls, merchant=merchant, now=now)
     entries.sort(key=lambda e: (-e.risk.score, -e.order.total, e.call.due_at, e.call.pk))
     return entries
+
+
+UPCOMING_LIMIT = 10
+
+
+def upcoming_calls(
+    *,
+    merchant: Merchant,
+    assignee_id: int | None = None,
+    now: dt.datetime | None = None,
+    limit: int = UPCOMING_LIMIT,
+) -> list[FollowUpCall]:
+    """The next open calls not in today's queue yet: due later, or snoozed till later.
+
+    Each has `next_at`, when it comes into the queue, and they come soonest first, so
+    the queue can say what is coming (on a Saturday: Monday's calls) instead of nothing.
+    """
+    now = now or timezone.now()
+    calls = (
+        FollowUpCall.objects.for_merchant(merchant)
+        .select_related("order__customer", "assignee")
+        .filter(
+            status__in=FollowUpCall.OPEN_STATUSES,
+            order__cancelled_at__isnull=True,
+            order__customer__erased_at__isnull=True,
+        )
+        .filter(
+            Q(due_at__gte=end_of_local_day(merchant=merchant, now=now)) | Q(snoozed_until__gt=now)
+        )
+        .annotate(next_at=Greatest("due_at", Coalesce("snoozed_until", "due_at")))
+    )
+    if assignee_id is not None:
+        calls = calls.filter(assignee_id=assignee_id)
+    return list(calls.order_by("next_at", "id")[:limit])
 
 
 def call_list(

@@ -75,9 +75,10 @@ def _who(request) -> str:
 def call_queue(request):
     merchant = request.merchant
     who = _who(request)
-    entries = selectors.call_queue(
-        merchant=merchant, assignee_id=request.user.pk if who == "mine" else None
-    )
+    now = timezone.now()
+    assignee_id = request.user.pk if who == "mine" else None
+    entries = selectors.call_queue(merchant=merchant, assignee_id=assignee_id, now=now)
+    upcoming = selectors.upcoming_calls(merchant=merchant, assignee_id=assignee_id, now=now)
     selected_index = 0
     wanted = request.GET.get("call", "")
     for index, entry in enumerate(entries):
@@ -105,7 +106,10 @@ def call_queue(request):
             "high_risk_count": sum(1 for e in entries if e.risk.is_high),
             "outcome_buttons": OUTCOME_BUTTONS,
             "team": selectors.team_members(merchant=merchant),
-            "today": timezone.now().astimezone(merchant.tzinfo),
+            "today": now.astimezone(merchant.tzinfo),
+            "upcoming": upcoming,
+            # What an empty queue waits for when nothing is planned: the next business day.
+            "next_business_day": next_business_day_start(merchant=merchant, after=now),
             "rules": services.call_settings_for(merchant=merchant),
             "can_edit_rules": request.membership.role in SETTINGS_ROLES,
             "can_dial": dialing.dialing_available(merchant=merchant, user=request.user),

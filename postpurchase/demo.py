@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from followups.models import CallAttempt, FollowUpCall, Outcome
 from followups.scheduling import next_business_day_start
 from notifications.history import touchpoint_transition
 from notifications.models import Touchpoint
@@ -818,6 +819,10 @@ def _valid(serializer_class, payload: dict) -> dict:
     return serializer.validated_data
 
 
+# Calls about orders of the last two days before today are left for today's queue.
+RECENT_CALL_DAYS = dt.timedelta(days=2)
+
+
 def _settle_history(merchant: Merchant, order: Order, now: dt.datetime) -> None:
     """Make touchpoints of past causes look as they would have: sent, or call done.
 
@@ -832,7 +837,9 @@ def _settle_history(merchant: Merchant, order: Order, now: dt.datetime) -> None:
     for touchpoint in Touchpoint.objects.for_merchant(merchant).filter(order=order):
         if touchpoint.kind == Touchpoint.Kind.FOLLOWUP_CALL:
             due = next_business_day_start(merchant=merchant, after=order.placed_at)
-            if due.date() < today:
+            placed_on = order.placed_at.astimezone(merchant.tzinfo).date()
+            done = due.date() < today and placed_on < today - RECENT_CALL_DAYS
+            if done:
                 touchpoint_transition(
                     touchpoint=touchpoint,
                     to_status=Touchpoint.Status.DONE,
@@ -841,6 +848,11 @@ def _settle_history(merchant: Merchant, order: Order, now: dt.datetime) -> None:
                     due_at=due,
                     sent_at=due + dt.timedelta(minutes=50),
                 )
+            elif placed_on < today:
+                # The queue has work whatever day the demo is loaded (a Saturday too):
+                # calls about the last days' orders are due today, not on Monday.
+                due = dt.datetime.combine(today, _business_start(merchant), tzinfo=merchant.tzinfo)
+            _settle_call(merchant, touchpoint, due=due, done=done)
             cause_at = due
         else:
             event = events.get((touchpoint.payload or {}).get("event_id"))
@@ -856,6 +868,34 @@ def _settle_history(merchant: Merchant, order: Order, now: dt.datetime) -> None:
                 )
         # Skipped ones too: their due time is when the cause happened, not the load.
         Touchpoint.objects.for_merchant(merchant).filter(pk=touchpoint.pk).update(due_at=cause_at)
+
+
+def _business_start(merchant: Merchant) -> dt.time:
+    start = merchant.business_hours_start
+    return dt.time.fromisoformat(start) if isinstance(start, str) else start
+
+
+def _settle_call(merchant: Merchant, touchpoint: Touchpoint, *, due, done: bool) -> None:
+    """The call mirrors its touchpoint: done at the time (a happy buyer), or due at `due`."""
+    call = FollowUpCall.objects.for_merchant(merchant).filter(touchpoint=touchpoint).first()
+    if call is None or not call.is_open:
+        return
+    call.due_at = due
+    if done:
+        called_at = due + dt.timedelta(minutes=50)
+        CallAttempt.objects.create(
+            merchant=merchant,
+            call=call,
+            by=call.assignee,
+            outcome=Outcome.REACHED_HAPPY,
+            note="Happy with the order.",
+            created_at=called_at,
+        )
+        call.status = FollowUpCall.Status.COMPLETED
+        call.outcome = Outcome.REACHED_HAPPY
+        call.attempts = 1
+        call.completed_at = called_at
+    call.save()
 
 
 def _logo_png() -> bytes:
