@@ -174,6 +174,7 @@ READ_PAGES = [
 SAME_WORD = {
     "da": {
         "Endpoints",
+        "Menu",
         "Monospace",
         "Note",
         "Platform",

@@ -19,6 +19,18 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // The phone menu: a toggle instead of the #dash-menu link it is without JavaScript.
+  var navToggle = document.querySelector("[data-nav-toggle]");
+  if (navToggle) {
+    var sidebar = navToggle.closest("[data-sidebar]");
+    navToggle.setAttribute("role", "button");
+    navToggle.addEventListener("click", function (event) {
+      event.preventDefault();
+      var open = sidebar.classList.toggle("is-open");
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
