@@ -38,17 +38,6 @@ RESENDABLE = [
 ]
 
 
-class OrderSearchForm(forms.Form):
-    q = forms.CharField(
-        label=gettext_lazy("Search"),
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(
-            attrs={"placeholder": gettext_lazy("Order number, email or name"), "type": "search"}
-        ),
-    )
-
-
 class NoteForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Note"),
@@ -351,15 +340,30 @@ def _call_entries(*, merchant, order) -> list[dict]:
 
 @merchant_required()
 def order_list(request):
-    form = OrderSearchForm(request.GET or None)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(order_search(merchant=request.merchant, query=query), 25).get_page(
-        request.GET.get("page")
+    from orders.listing import OrderFilterForm, filtered_orders, order_rows
+
+    merchant = request.merchant
+    form = OrderFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    query = data.get("q", "")
+    orders = filtered_orders(
+        merchant=merchant, orders=order_search(merchant=merchant, query=query), data=data
     )
+    page = Paginator(orders, 25).get_page(request.GET.get("page"))
+    # The page links keep the filters.
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "orders/dashboard/order_list.html",
-        {"form": form, "page": page, "query": query},
+        {
+            "form": form,
+            "page": page,
+            "rows": order_rows(merchant=merchant, orders=list(page.object_list)),
+            "query": query,
+            "filtered": any(data.get(name) for name in ("q", "status", "shipment", "attention")),
+            "params": params.urlencode(),
+        },
     )
 
 

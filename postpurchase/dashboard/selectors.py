@@ -72,7 +72,14 @@ def overview(*, merchant: Merchant, membership: Membership) -> dict:
     )
     visits = TrackingVisit.objects.for_merchant(merchant).filter(visited_at__gte=since)
     ratings = Rating.objects.for_merchant(merchant).filter(created_at__gte=since)
+    from orders.listing import attention_reasons
+
     at_risk = orders_at_risk(merchant=merchant)
+    at_risk_shown = list(at_risk.select_related("customer").order_by("-placed_at")[:8])
+    # "Needs attention" says why, as the orders list does.
+    reasons = attention_reasons(merchant=merchant, order_ids=[o.pk for o in at_risk_shown])
+    for order in at_risk_shown:
+        order.attention_reasons = reasons.get(order.pk, [])
     return {
         "my_calls": my_calls_due(merchant=merchant, membership=membership),
         "orders": orders.count(),
@@ -80,7 +87,7 @@ def overview(*, merchant: Merchant, membership: Membership) -> dict:
         "visits": visits.count(),
         "ratings": ratings.aggregate(n=Count("id"))["n"],
         "at_risk_count": at_risk.count(),
-        "at_risk": list(at_risk.select_related("customer").order_by("-placed_at")[:8]),
+        "at_risk": at_risk_shown,
         "recent": list(
             Order.objects.for_merchant(merchant)
             .select_related("customer")

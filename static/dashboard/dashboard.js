@@ -31,8 +31,8 @@
     });
   }
 
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
+  document.querySelectorAll("select[data-autosubmit], input[data-autosubmit]").forEach(function (input) {
+    input.addEventListener("change", function () { input.form.submit(); });
   });
 
   // Show fields only when they apply (subject for email, status for shipment updates).
