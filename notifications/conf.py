@@ -1,55 +1,51 @@
-"""The touchpoint engine's knobs, read from Django settings with safe defaults."""
+"""The touchpoint engine's knobs. Each is defined (with its default) in settings.py."""
 
 from django.conf import settings
 
 
-def _get(name: str, default):
-    return getattr(settings, name, default)
-
-
 def max_attempts() -> int:
     """Attempts before a temporarily failing touchpoint is given up as `failed`."""
-    return int(_get("TOUCHPOINT_MAX_ATTEMPTS", 8))
+    return int(settings.TOUCHPOINT_MAX_ATTEMPTS)
 
 
 def retry_base_seconds() -> float:
-    return float(_get("TOUCHPOINT_RETRY_BASE_SECONDS", 30))
+    return float(settings.TOUCHPOINT_RETRY_BASE_SECONDS)
 
 
 def retry_max_seconds() -> float:
-    return float(_get("TOUCHPOINT_RETRY_MAX_SECONDS", 3600))
+    return float(settings.TOUCHPOINT_RETRY_MAX_SECONDS)
 
 
 def stuck_after_seconds() -> float:
     """A claim older than this is a dead worker's: well above any provider timeout."""
-    return float(_get("TOUCHPOINT_STUCK_AFTER_SECONDS", 300))
+    return float(settings.TOUCHPOINT_STUCK_AFTER_SECONDS)
 
 
 def batch_fresh_seconds() -> float:
     """How long a batch may send from what it read when it started (buyer, opt-outs,
     order): later rows are handed back and claimed again with fresh reads, so an
     opt-out, an erasure or a cancellation stops a message within these seconds."""
-    return min(float(_get("TOUCHPOINT_BATCH_FRESH_SECONDS", 10)), stuck_after_seconds() / 2)
+    return min(float(settings.TOUCHPOINT_BATCH_FRESH_SECONDS), stuck_after_seconds() / 2)
 
 
 def coalesce_seconds() -> float:
     """Shipment updates wait this long so a burst of carrier events sends one message."""
-    return float(_get("SHIPMENT_UPDATE_COALESCE_SECONDS", 4))
+    return float(settings.SHIPMENT_UPDATE_COALESCE_SECONDS)
 
 
 def send_batch_size() -> int:
     """Touchpoints per send task: what they share (merchant content, templates) is read
     once per batch. Small enough that the worker processes share a backlog."""
-    return max(1, int(_get("TOUCHPOINT_SEND_BATCH", 20)))
+    return max(1, int(settings.TOUCHPOINT_SEND_BATCH))
 
 
 def dispatch_limit() -> int:
     """Due touchpoints one dispatcher pass queues; each tick queues at most this many."""
-    return int(_get("TOUCHPOINT_DISPATCH_LIMIT", 1000))
+    return int(settings.TOUCHPOINT_DISPATCH_LIMIT)
 
 
 def requeue_after_seconds() -> float:
     """The dispatcher does not queue an id again this soon after it was queued (its task
     is still waiting or running). Shorter than any retry delay and than the give-back
     of a slow batch (half TOUCHPOINT_STUCK_AFTER_SECONDS), so only a lost task waits it."""
-    return min(float(_get("TOUCHPOINT_REQUEUE_AFTER_SECONDS", 10)), stuck_after_seconds() / 2)
+    return min(float(settings.TOUCHPOINT_REQUEUE_AFTER_SECONDS), stuck_after_seconds() / 2)

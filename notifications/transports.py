@@ -64,7 +64,7 @@ def email_connection():
             _read_environment_once(connection)
         return connection
 
-    config = (settings.EMAIL_BACKEND, repr(getattr(settings, "ANYMAIL", None)))
+    config = (settings.EMAIL_BACKEND, repr(settings.ANYMAIL))
     return _kept_open("email", config, open_connection)
 
 
@@ -86,7 +86,7 @@ def _read_environment_once(connection) -> None:
 
 def sms_connection():
     config = tuple(
-        repr(getattr(settings, name, None))
+        repr(getattr(settings, name))
         for name in (
             "SMS_BACKEND",
             "TWILIO_ACCOUNT_SID",
@@ -178,7 +178,7 @@ def send_sms(message: OutgoingSms, *, status_callback: str) -> str:
     text = SmsMessage(
         to=message.to,
         body=message.body,
-        sender=message.sender or getattr(settings, "TWILIO_FROM_NUMBER", "") or "",
+        sender=message.sender or settings.TWILIO_FROM_NUMBER,
         status_callback=status_callback,
     )
     try:

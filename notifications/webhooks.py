@@ -49,7 +49,7 @@ ANYMAIL_OPT_OUT = {
 
 def twilio_signature_valid(request) -> bool:
     """Check X-Twilio-Signature over the public URL Twilio called, not the proxied one."""
-    token = getattr(settings, "TWILIO_AUTH_TOKEN", "")
+    token = settings.TWILIO_AUTH_TOKEN
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False

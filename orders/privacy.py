@@ -267,7 +267,7 @@ def customer_erase(
 
 
 def retention_days() -> int:
-    return int(getattr(settings, "BUYER_RETENTION_DAYS", 0) or 0)
+    return settings.BUYER_RETENTION_DAYS
 
 
 def customers_erase_expired(*, now=None, limit: int = 1000) -> int:

@@ -23,7 +23,7 @@ MAX_JSON_DEPTH = 32
 
 
 def _max_body_bytes() -> int:
-    return getattr(settings, "API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+    return settings.API_MAX_BODY_BYTES
 
 
 class BodySizeLimitMiddleware:
@@ -76,7 +76,7 @@ def token_probe_refusal() -> JsonResponse:
         {"errors": {"detail": ["Too many requests for unknown links. Try again later."]}},
         status=429,
     )
-    response["Retry-After"] = str(getattr(settings, "TOKEN_PROBE_WINDOW", 600))
+    response["Retry-After"] = str(settings.TOKEN_PROBE_WINDOW)
     return response
 
 
@@ -131,10 +131,10 @@ class TokenProbeThrottleMiddleware:
         from django.core.cache import cache
 
         client = request.META.get("REMOTE_ADDR", "")
-        window = getattr(settings, "TOKEN_PROBE_WINDOW", 600)
+        window = settings.TOKEN_PROBE_WINDOW
         verdict = ratelimit.hit(
             f"token-probe:{client}",
-            limit=getattr(settings, "TOKEN_PROBE_LIMIT", 30),
+            limit=settings.TOKEN_PROBE_LIMIT,
             window=window,
         )
         if not verdict.allowed:
@@ -217,10 +217,8 @@ class MerchantApiThrottle(throttling.BaseThrottle):
         merchant = getattr(request._request, "merchant", None)
         if merchant is None:
             return True
-        window = getattr(settings, "API_RATE_WINDOW", 60)
-        verdict = ratelimit.hit(
-            f"api:{merchant.pk}", limit=getattr(settings, "API_RATE_LIMIT", 6000), window=window
-        )
+        window = settings.API_RATE_WINDOW
+        verdict = ratelimit.hit(f"api:{merchant.pk}", limit=settings.API_RATE_LIMIT, window=window)
         self._retry_after = verdict.retry_after
         return verdict.allowed
 
@@ -242,8 +240,8 @@ def sms_quota_refusal(*, merchant, to: str) -> str:
         .filter(channel=Touchpoint.Channel.SMS, sent_at__gte=since)
         .exclude(sent_at__isnull=True)
     )
-    per_merchant = getattr(settings, "SMS_LIMIT_PER_MERCHANT_PER_DAY", 20000)
-    per_number = getattr(settings, "SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
+    per_merchant = settings.SMS_LIMIT_PER_MERCHANT_PER_DAY
+    per_number = settings.SMS_LIMIT_PER_NUMBER_PER_DAY
     if sent.count() >= per_merchant:
         return f"daily SMS limit of {per_merchant} for this merchant reached"
     if sent.filter(recipient=to).count() >= per_number:

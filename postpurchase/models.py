@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -13,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from postpurchase.tenancy import TenantModel
 
-LOCALES = [("en", "English"), ("da", "Dansk"), ("de", "Deutsch")]
+# The languages of buyer messages, tracking pages and the dashboard: settings.LANGUAGES.
+LOCALES = settings.LANGUAGES
 WEEKDAYS = [0, 1, 2, 3, 4]  # Monday..Friday, Python's weekday() numbering
 
 

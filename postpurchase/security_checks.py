@@ -11,8 +11,8 @@ def anymail_webhooks_need_a_secret(app_configs, **kwargs):
     A forged "bounced" or "complained" event would suppress a buyer's address or
     mark a message failed, so production email through anymail needs the secret.
     """
-    backend = getattr(settings, "EMAIL_BACKEND", "")
-    secret = (getattr(settings, "ANYMAIL", {}) or {}).get("WEBHOOK_SECRET")
+    backend = settings.EMAIL_BACKEND
+    secret = settings.ANYMAIL.get("WEBHOOK_SECRET")
     if backend.startswith("anymail.") and not secret:
         return [
             Warning(

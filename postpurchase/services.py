@@ -81,7 +81,7 @@ _KEYS: dict[str, tuple[float, tuple, tuple]] = {}
 
 
 def _api_key_cache_seconds() -> float:
-    return getattr(settings, "API_KEY_CACHE_SECONDS", 5.0)
+    return settings.API_KEY_CACHE_SECONDS
 
 
 def _active_key_by_prefix(prefix: str) -> ApiKey | None:

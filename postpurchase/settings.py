@@ -20,6 +20,8 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or (
     "dev-insecure-" + "postpurchase-local-secret-key-change-me-in-production-0123456789"
 )
+# Old keys, comma-separated, still accepted after a rotation (sessions, stored secrets).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -256,10 +258,16 @@ TOUCHPOINT_RETRY_BASE_SECONDS = env_float("TOUCHPOINT_RETRY_BASE_SECONDS", 30.0)
 TOUCHPOINT_RETRY_MAX_SECONDS = env_float("TOUCHPOINT_RETRY_MAX_SECONDS", 3600.0)
 TOUCHPOINT_STUCK_AFTER_SECONDS = env_float("TOUCHPOINT_STUCK_AFTER_SECONDS", 300.0)
 SHIPMENT_UPDATE_COALESCE_SECONDS = env_float("SHIPMENT_UPDATE_COALESCE_SECONDS", 4.0)
+TOUCHPOINT_BATCH_FRESH_SECONDS = env_float("TOUCHPOINT_BATCH_FRESH_SECONDS", 10.0)
+TOUCHPOINT_SEND_BATCH = env_int("TOUCHPOINT_SEND_BATCH", 20)
+TOUCHPOINT_DISPATCH_LIMIT = env_int("TOUCHPOINT_DISPATCH_LIMIT", 1000)
+TOUCHPOINT_REQUEUE_AFTER_SECONDS = env_float("TOUCHPOINT_REQUEUE_AFTER_SECONDS", 10.0)
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.backends.console.SmsBackend")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+# Only for tests against a fake Twilio on 127.0.0.1 in another process.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["postpurchase.api_auth.ApiKeyAuthentication"],

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from orders.content import order_content
-from orders.models import Order, ShipmentStatus
+from orders.models import PROBLEM_STATUSES, Order, ShipmentStatus
 from postpurchase.models import Branding
 from tracking import cache as page_cache
 from tracking import headers, selectors
@@ -27,36 +28,36 @@ from tracking.carrier_links import carrier_name, carrier_tracking_url
 from tracking.formatting import format_date, format_money, format_time
 from tracking.theme import STYLESHEET_VERSION, Theme, theme_for_branding
 
-LANGUAGES = (("en", "English"), ("da", "Dansk"), ("de", "Deutsch"))
-LANGUAGE_CODES = {code for code, _name in LANGUAGES}
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
-S = ShipmentStatus
 STATUS_LABELS = {
-    S.LABEL_CREATED: gettext_lazy("Packed and labelled"),
-    S.IN_TRANSIT: gettext_lazy("On the way"),
-    S.OUT_FOR_DELIVERY: gettext_lazy("Out for delivery"),
-    S.AVAILABLE_FOR_PICKUP: gettext_lazy("Ready for pickup"),
-    S.ATTEMPT_FAILED: gettext_lazy("Delivery attempt failed"),
-    S.DELAYED: gettext_lazy("Delayed"),
-    S.EXCEPTION: gettext_lazy("Problem in transit"),
-    S.DELIVERED: gettext_lazy("Delivered"),
-    S.RETURNED_TO_SENDER: gettext_lazy("Returned to sender"),
+    ShipmentStatus.LABEL_CREATED: gettext_lazy("Packed and labelled"),
+    ShipmentStatus.IN_TRANSIT: gettext_lazy("On the way"),
+    ShipmentStatus.OUT_FOR_DELIVERY: gettext_lazy("Out for delivery"),
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: gettext_lazy("Ready for pickup"),
+    ShipmentStatus.ATTEMPT_FAILED: gettext_lazy("Delivery attempt failed"),
+    ShipmentStatus.DELAYED: gettext_lazy("Delayed"),
+    ShipmentStatus.EXCEPTION: gettext_lazy("Problem in transit"),
+    ShipmentStatus.DELIVERED: gettext_lazy("Delivered"),
+    ShipmentStatus.RETURNED_TO_SENDER: gettext_lazy("Returned to sender"),
 }
 # Which of the five steps (ordered, shipped, on the way, out for delivery, delivered)
 # a status stands at.
 STEP_OF_STATUS = {
-    S.LABEL_CREATED: 1,
-    S.IN_TRANSIT: 2,
-    S.DELAYED: 2,
-    S.EXCEPTION: 2,
-    S.RETURNED_TO_SENDER: 2,
-    S.ATTEMPT_FAILED: 3,
-    S.OUT_FOR_DELIVERY: 3,
-    S.AVAILABLE_FOR_PICKUP: 4,
-    S.DELIVERED: 4,
+    ShipmentStatus.LABEL_CREATED: 1,
+    ShipmentStatus.IN_TRANSIT: 2,
+    ShipmentStatus.DELAYED: 2,
+    ShipmentStatus.EXCEPTION: 2,
+    ShipmentStatus.RETURNED_TO_SENDER: 2,
+    ShipmentStatus.ATTEMPT_FAILED: 3,
+    ShipmentStatus.OUT_FOR_DELIVERY: 3,
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: 4,
+    ShipmentStatus.DELIVERED: 4,
 }
-WARNING_STATUSES = {S.DELAYED, S.ATTEMPT_FAILED}
-PROBLEM_STATUSES = {S.EXCEPTION, S.RETURNED_TO_SENDER}
+# orders.models.PROBLEM_STATUSES split by how the page shows them: amber (the parcel still
+# comes, later) and red (it will not come as planned without someone acting).
+WARNING_STATUSES = {ShipmentStatus.DELAYED, ShipmentStatus.ATTEMPT_FAILED}
+SEVERE_STATUSES = PROBLEM_STATUSES - WARNING_STATUSES
 
 
 def safe_url(value: str) -> str:
@@ -171,28 +172,28 @@ def _estimate(shipment, parts: PageParts, merchant_name: str) -> tuple[str, str]
             return _("tomorrow")
         return format_date(day, loc)
 
-    if status == S.DELIVERED:
+    if status == ShipmentStatus.DELIVERED:
         detail = (
             _("%(day)s at %(time)s") % {"day": on(when.date()), "time": format_time(when, loc)}
             if when
             else ""
         )
         return _("Delivered"), detail
-    if status == S.RETURNED_TO_SENDER:
+    if status == ShipmentStatus.RETURNED_TO_SENDER:
         return _("On its way back to %(shop)s") % {"shop": merchant_name}, ""
-    if status == S.AVAILABLE_FOR_PICKUP:
+    if status == ShipmentStatus.AVAILABLE_FOR_PICKUP:
         return _("Ready for pickup"), _("Bring your ID or the pickup code from the carrier.")
-    if status == S.OUT_FOR_DELIVERY:
+    if status == ShipmentStatus.OUT_FOR_DELIVERY:
         return _("Arriving today"), _("Your parcel is out with the driver.")
-    if status == S.DELAYED:
+    if status == ShipmentStatus.DELAYED:
         if eta and eta >= today:
             return _("Delayed — new estimate %(day)s") % {"day": on(eta)}, ""
         return _("Delayed — a new estimate is on its way"), ""
-    if status == S.ATTEMPT_FAILED:
+    if status == ShipmentStatus.ATTEMPT_FAILED:
         return _("We missed you"), (
             _("Next attempt expected %(day)s") % {"day": on(eta)} if eta and eta >= today else ""
         )
-    if status == S.EXCEPTION:
+    if status == ShipmentStatus.EXCEPTION:
         return _("There's a problem with the delivery"), ""
     if eta:
         if eta < today:
@@ -204,13 +205,13 @@ def _estimate(shipment, parts: PageParts, merchant_name: str) -> tuple[str, str]
         if eta == today + timedelta(days=1):
             return _("Arriving tomorrow"), format_date(eta, loc)
         return _("Arriving %(day)s") % {"day": format_date(eta, loc)}, ""
-    if status == S.LABEL_CREATED:
+    if status == ShipmentStatus.LABEL_CREATED:
         return _("Getting ready to ship"), _("The carrier will pick it up soon.")
     return _("On the way"), _("The carrier will share a delivery date soon.")
 
 
 def _problem(status: str, merchant_name: str) -> dict | None:
-    if status == S.ATTEMPT_FAILED:
+    if status == ShipmentStatus.ATTEMPT_FAILED:
         return {
             "title": _("The carrier couldn't deliver your parcel"),
             "text": _(
@@ -220,7 +221,7 @@ def _problem(status: str, merchant_name: str) -> dict | None:
             )
             % {"shop": merchant_name},
         }
-    if status == S.EXCEPTION:
+    if status == ShipmentStatus.EXCEPTION:
         return {
             "title": _("Something went wrong on the way"),
             "text": _(
@@ -229,7 +230,7 @@ def _problem(status: str, merchant_name: str) -> dict | None:
             )
             % {"shop": merchant_name},
         }
-    if status == S.RETURNED_TO_SENDER:
+    if status == ShipmentStatus.RETURNED_TO_SENDER:
         return {
             "title": _("Your parcel is being returned"),
             "text": _(
@@ -238,7 +239,7 @@ def _problem(status: str, merchant_name: str) -> dict | None:
             )
             % {"shop": merchant_name},
         }
-    if status == S.DELAYED:
+    if status == ShipmentStatus.DELAYED:
         return {
             "title": _("Your parcel is delayed"),
             "text": _(
@@ -254,7 +255,7 @@ def _steps(status: str | None) -> list[dict]:
     # Short forms under their own context: five labels share a phone's width.
     last = (
         pgettext("progress step", "Ready for pickup")
-        if status == S.AVAILABLE_FOR_PICKUP
+        if status == ShipmentStatus.AVAILABLE_FOR_PICKUP
         else pgettext("progress step", "Delivered")
     )
     labels = [
@@ -265,9 +266,9 @@ def _steps(status: str | None) -> list[dict]:
         last,
     ]
     tone = (
-        "problem" if status in PROBLEM_STATUSES else "warning" if status in WARNING_STATUSES else ""
+        "problem" if status in SEVERE_STATUSES else "warning" if status in WARNING_STATUSES else ""
     )
-    done = status in (S.DELIVERED, S.AVAILABLE_FOR_PICKUP)
+    done = status in (ShipmentStatus.DELIVERED, ShipmentStatus.AVAILABLE_FOR_PICKUP)
     steps = []
     for index, label in enumerate(labels):
         if index < current or (done and index == current):
@@ -281,11 +282,11 @@ def _steps(status: str | None) -> list[dict]:
 
 
 def _tone(status: str | None) -> str:
-    if status in PROBLEM_STATUSES:
+    if status in SEVERE_STATUSES:
         return "problem"
     if status in WARNING_STATUSES:
         return "warning"
-    if status in (S.DELIVERED, S.AVAILABLE_FOR_PICKUP):
+    if status in (ShipmentStatus.DELIVERED, ShipmentStatus.AVAILABLE_FOR_PICKUP):
         return "done"
     return "active"
 
@@ -364,7 +365,7 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
             "tone": "active",
         }
     else:
-        open_ones = [v for v in shipment_views if v["status"] != S.DELIVERED]
+        open_ones = [v for v in shipment_views if v["status"] != ShipmentStatus.DELIVERED]
         lead = open_ones[0] if open_ones else shipment_views[0]
         hero = {"headline": lead["headline"], "detail": lead["detail"], "tone": lead["tone"]}
         if len(shipments) > 1:
@@ -372,7 +373,7 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
                 "done": len(shipments) - len(open_ones),
                 "total": len(shipments),
             }
-    delivered = any(s.status == S.DELIVERED for s in shipments)
+    delivered = any(s.status == ShipmentStatus.DELIVERED for s in shipments)
 
     recommendations = selectors.crosssell_recommendations(
         order=order, items=items, limit=settings_row.crosssell_slots
@@ -418,7 +419,7 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
                 "url": f"{page_url}?lang={code}",
                 "current": code == locale,
             }
-            for code, name in LANGUAGES
+            for code, name in settings.LANGUAGES
         ],
         "brand": brand_context(merchant, branding),
         "theme": theme,
@@ -494,7 +495,7 @@ def lookup_context(merchant, *, locale: str, form, error: str) -> dict:
                 "url": f"{page_url}?lang={code}",
                 "current": code == locale,
             }
-            for code, name in LANGUAGES
+            for code, name in settings.LANGUAGES
         ],
         "brand": brand_context(merchant, branding),
         "theme": theme,

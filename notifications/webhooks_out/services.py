@@ -24,12 +24,12 @@ STUCK_AFTER = timedelta(minutes=5)
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "WEBHOOKS_OUT_MAX_ATTEMPTS", 8))
+    return settings.WEBHOOKS_OUT_MAX_ATTEMPTS
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential: base, 2 x base, 4 x base, ... capped at six hours."""
-    base = float(getattr(settings, "WEBHOOKS_OUT_RETRY_BASE_SECONDS", 30))
+    base = settings.WEBHOOKS_OUT_RETRY_BASE_SECONDS
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 

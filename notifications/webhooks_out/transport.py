@@ -30,7 +30,7 @@ class PostResult:
 
 
 def allow_private_targets() -> bool:
-    return bool(getattr(settings, "WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS", settings.DEBUG))
+    return settings.WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS
 
 
 def check_target(url: str) -> None:

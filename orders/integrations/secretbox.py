@@ -23,7 +23,7 @@ def _fernet_for(secret_key: str) -> Fernet:
 
 
 def _box() -> MultiFernet:
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     return MultiFernet([_fernet_for(k) for k in keys])
 
 

@@ -30,18 +30,48 @@ from orders.models import (
 )
 from postpurchase.models import Branding, Merchant
 
-S = ShipmentStatus
 STATE_HISTORY = {
     "ordered": [],
-    S.LABEL_CREATED: [S.LABEL_CREATED],
-    S.IN_TRANSIT: [S.LABEL_CREATED, S.IN_TRANSIT],
-    S.OUT_FOR_DELIVERY: [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY],
-    S.AVAILABLE_FOR_PICKUP: [S.LABEL_CREATED, S.IN_TRANSIT, S.AVAILABLE_FOR_PICKUP],
-    S.ATTEMPT_FAILED: [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.ATTEMPT_FAILED],
-    S.DELAYED: [S.LABEL_CREATED, S.IN_TRANSIT, S.DELAYED],
-    S.EXCEPTION: [S.LABEL_CREATED, S.IN_TRANSIT, S.EXCEPTION],
-    S.DELIVERED: [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED],
-    S.RETURNED_TO_SENDER: [S.LABEL_CREATED, S.IN_TRANSIT, S.ATTEMPT_FAILED, S.RETURNED_TO_SENDER],
+    ShipmentStatus.LABEL_CREATED: [ShipmentStatus.LABEL_CREATED],
+    ShipmentStatus.IN_TRANSIT: [ShipmentStatus.LABEL_CREATED, ShipmentStatus.IN_TRANSIT],
+    ShipmentStatus.OUT_FOR_DELIVERY: [
+        ShipmentStatus.LABEL_CREATED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+    ],
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: [
+        ShipmentStatus.LABEL_CREATED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.AVAILABLE_FOR_PICKUP,
+    ],
+    ShipmentStatus.ATTEMPT_FAILED: [
+        ShipmentStatus.LABEL_CREATED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.ATTEMPT_FAILED,
+    ],
+    ShipmentStatus.DELAYED: [
+        ShipmentStatus.LABEL_CREATED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.DELAYED,
+    ],
+    ShipmentStatus.EXCEPTION: [
+        ShipmentStatus.LABEL_CREATED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.EXCEPTION,
+    ],
+    ShipmentStatus.DELIVERED: [
+        ShipmentStatus.LABEL_CREATED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.DELIVERED,
+    ],
+    ShipmentStatus.RETURNED_TO_SENDER: [
+        ShipmentStatus.LABEL_CREATED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.ATTEMPT_FAILED,
+        ShipmentStatus.RETURNED_TO_SENDER,
+    ],
 }
 SAMPLE_CUSTOMERS = {
     "da": ("Anna", "Holm", "Aarhus", "8000", "DK", "DKK"),
@@ -176,7 +206,7 @@ def _build_order(*, merchant: Merchant, state: str, locale: str) -> Order:
         )
         for position, (sku, name, price, image, url) in enumerate(items)
     )
-    history = STATE_HISTORY.get(state, STATE_HISTORY[S.IN_TRANSIT])
+    history = STATE_HISTORY.get(state, STATE_HISTORY[ShipmentStatus.IN_TRANSIT])
     if history:
         first_at = now - dt.timedelta(days=2)
         shipment = Shipment.objects.create(
@@ -185,7 +215,7 @@ def _build_order(*, merchant: Merchant, state: str, locale: str) -> Order:
             carrier="GLS",
             tracking_number="00340434161234567890",
             estimated_delivery=(now + dt.timedelta(days=1)).date()
-            if history[-1] != S.DELIVERED
+            if history[-1] != ShipmentStatus.DELIVERED
             else now.date(),
             status=history[-1],
             status_at=first_at + dt.timedelta(hours=10 * (len(history) - 1)),

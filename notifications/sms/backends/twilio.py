@@ -45,14 +45,14 @@ class SmsBackend(BaseSmsBackend):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.from_number = from_number or getattr(settings, "TWILIO_FROM_NUMBER", "")
+        self.from_number = from_number or settings.TWILIO_FROM_NUMBER
         self.client = Client(
             account_sid or settings.TWILIO_ACCOUNT_SID,
             auth_token or settings.TWILIO_AUTH_TOKEN,
             http_client=http_client or TwilioHttpClient(timeout=15),
         )
         # Only for tests against a fake Twilio on 127.0.0.1 in another process.
-        base_url = getattr(settings, "TWILIO_API_BASE_URL", "")
+        base_url = settings.TWILIO_API_BASE_URL
         if base_url:
             self.client.api.base_url = base_url
 
