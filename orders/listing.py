@@ -19,8 +19,6 @@ from orders.models import PROBLEM_STATUSES, Order, Shipment, ShipmentStatus
 from postpurchase.models import Merchant
 from tracking.models import Rating, TrackingVisit
 
-S = ShipmentStatus
-
 ORDER_STATUSES = [
     ("not_shipped", pgettext_lazy("order status", "Not shipped")),
     ("shipped", pgettext_lazy("order status", "On the way")),
@@ -79,17 +77,19 @@ def orders_filter(*, orders: QuerySet, merchant: Merchant, status="", shipment="
         orders = orders.filter(cancelled_at__isnull=False)
     elif status:
         orders = orders.filter(cancelled_at__isnull=True)
-        returned = Exists(shipments.filter(status=S.RETURNED_TO_SENDER))
+        returned = Exists(shipments.filter(status=ShipmentStatus.RETURNED_TO_SENDER))
         if status == "not_shipped":
             orders = orders.filter(~Exists(shipments))
         elif status == "returned":
             orders = orders.filter(returned)
         elif status == "delivered":
             orders = orders.filter(
-                Exists(shipments), ~Exists(shipments.exclude(status=S.DELIVERED))
+                Exists(shipments), ~Exists(shipments.exclude(status=ShipmentStatus.DELIVERED))
             )
         elif status == "shipped":
-            orders = orders.filter(Exists(shipments.exclude(status=S.DELIVERED)), ~returned)
+            orders = orders.filter(
+                Exists(shipments.exclude(status=ShipmentStatus.DELIVERED)), ~returned
+            )
     if shipment:
         orders = orders.filter(Exists(shipments.filter(status=shipment)))
     if attention:
@@ -120,11 +120,11 @@ def order_status(order: Order, shipments: list[Shipment]) -> tuple[str, str]:
         code = "cancelled"
     elif not statuses:
         code = "not_shipped"
-    elif S.RETURNED_TO_SENDER in statuses:
+    elif ShipmentStatus.RETURNED_TO_SENDER in statuses:
         code = "returned"
-    elif all(status == S.DELIVERED for status in statuses):
+    elif all(status == ShipmentStatus.DELIVERED for status in statuses):
         code = "delivered"
-    elif S.DELIVERED in statuses:
+    elif ShipmentStatus.DELIVERED in statuses:
         return "partly_delivered", str(PARTLY_DELIVERED)
     else:
         code = "shipped"
