@@ -16,6 +16,7 @@ from rest_framework import parsers, throttling
 from rest_framework.exceptions import ParseError
 
 from postpurchase import ratelimit
+from postpurchase.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class BodySizeLimitMiddleware:
 
 def token_probe_block_key(request) -> str:
     """The cache key that marks this client as refused for guessing tokens."""
-    return f"token-probe-block:{request.META.get('REMOTE_ADDR', '')}"
+    return f"token-probe-block:{client_ip(request)}"
 
 
 def token_probe_blocked(request) -> bool:
@@ -130,7 +131,7 @@ class TokenProbeThrottleMiddleware:
     def _count_miss(request) -> None:
         from django.core.cache import cache
 
-        client = request.META.get("REMOTE_ADDR", "")
+        client = client_ip(request)
         window = settings.TOKEN_PROBE_WINDOW
         verdict = ratelimit.hit(
             f"token-probe:{client}",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from postpurchase.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -312,6 +313,11 @@ SMS_LIMIT_PER_NUMBER_PER_DAY = env_int("SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
 # Misses on public token links (tracking, unsubscribe, ambassador) per client per window.
 TOKEN_PROBE_LIMIT = env_int("TOKEN_PROBE_LIMIT", 30)
 TOKEN_PROBE_WINDOW = env_int("TOKEN_PROBE_WINDOW", 600)
+# Proxies in front of `web` that append to X-Forwarded-For (postpurchase/client_ip.py).
+# 0: the header is ignored and REMOTE_ADDR is the client; 1: one load balancer, …
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
 # Buyers whose latest order is older than this are anonymised by a daily beat task
 # (orders/privacy.py). 0 keeps buyers until erased on request.
 BUYER_RETENTION_DAYS = env_int("BUYER_RETENTION_DAYS", 3 * 365)

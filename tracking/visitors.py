@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 
+from postpurchase.client_ip import client_ip
 from tracking.visit_buffer import SOURCES, PageView, new_page_view
 
 BOT_USER_AGENT = re.compile(
@@ -26,7 +27,7 @@ BOT_USER_AGENT = re.compile(
 
 def client_hash(request) -> str:
     """Keyed hash of address and browser: stable for a visitor, no raw IP stored."""
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_ip(request)
     agent = request.META.get("HTTP_USER_AGENT", "")[:300]
     key = f"{settings.SECRET_KEY}:tracking-visitor".encode()
     return hmac.digest(key, f"{address}|{agent}".encode(), hashlib.sha256).hex()[:32]
@@ -35,7 +36,7 @@ def client_hash(request) -> str:
 def client_address_key(request) -> str:
     """Keyed hash of the address alone: rate limits must not reset with a new browser."""
     key = f"{settings.SECRET_KEY}:tracking-address".encode()
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_ip(request)
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 

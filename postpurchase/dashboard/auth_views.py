@@ -4,7 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from postpurchase import ratelimit
-from postpurchase.dashboard.forms import SignInForm, client_ip
+from postpurchase.client_ip import client_ip
+from postpurchase.dashboard.forms import SignInForm
 
 
 class SignInView(auth_views.LoginView):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from postpurchase import ratelimit
+from postpurchase.client_ip import client_ip
 from postpurchase.models import LOCALES, Branding, Membership, Merchant, hex_color_validator
 
 # Failed sign-ins allowed before a pause: per account (guessing one password) and per
@@ -28,10 +29,6 @@ WEEKDAY_CHOICES = [
     (5, _("Saturday")),
     (6, _("Sunday")),
 ]
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
 
 
 def _block_key(kind: str, value: str) -> str:
