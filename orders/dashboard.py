@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from notifications.models import Touchpoint
 from orders.models import Benefit, Order, Product, ShipmentEvent, Testimonial
+from orders.timeline import timeline_group
 from postpurchase.dashboard.crud import Column, CrudScreen, TenantModelForm
 from postpurchase.dashboard.models import OrderNote
 from postpurchase.dashboard.services import order_note_add
@@ -211,7 +212,7 @@ def order_timeline(*, merchant, order) -> list[dict]:
         )
     entries.extend(_call_entries(merchant=merchant, order=order))
     entries.sort(key=lambda e: e["at"])
-    return entries
+    return timeline_group(entries)
 
 
 def _call_skip_reason(code: str) -> str:
