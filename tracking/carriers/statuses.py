@@ -42,3 +42,30 @@ def easypost_status(status: str | None, detail: str | None = None) -> str | None
     if status == "in_transit" and detail in EASYPOST_IN_TRANSIT_DETAIL:
         return EASYPOST_IN_TRANSIT_DETAIL[detail]
     return EASYPOST_STATUS.get(status or "")
+
+
+# karrio's unified TrackerStatus names (karrio.core.units.TrackingStatus), which every
+# karrio carrier extension maps its own codes onto, to ours. Same rule as above: a name
+# not here maps to None and the scan is stored raw with the shipment's current status.
+KARRIO_STATUS = {
+    "pending": ShipmentStatus.LABEL_CREATED,
+    "picked_up": ShipmentStatus.IN_TRANSIT,
+    "in_transit": ShipmentStatus.IN_TRANSIT,
+    "out_for_delivery": ShipmentStatus.OUT_FOR_DELIVERY,
+    "ready_for_pickup": ShipmentStatus.AVAILABLE_FOR_PICKUP,
+    "delivery_failed": ShipmentStatus.ATTEMPT_FAILED,
+    "delivery_delayed": ShipmentStatus.DELAYED,
+    # Held (customs, address check) or cancelled: the parcel will not arrive as planned
+    # without someone acting, as with EasyPost's "held" and "cancelled".
+    "on_hold": ShipmentStatus.EXCEPTION,
+    "cancelled": ShipmentStatus.EXCEPTION,
+    "delivered": ShipmentStatus.DELIVERED,
+    "return_to_sender": ShipmentStatus.RETURNED_TO_SENDER,
+    # No scan the carrier could classify: says nothing about where the parcel is.
+    "unknown": None,
+}
+
+
+def karrio_status(status: str | None) -> str | None:
+    """Our status for a karrio TrackerStatus name, or None when it is not news."""
+    return KARRIO_STATUS.get(status or "")
