@@ -261,6 +261,12 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
             for t in (content.testimonials if content else [])
         ],
         "shipment": shipment,
+        # A delivered parcel has a delivery date; its old estimate would only confuse.
+        "delivered_on": formats.date_format(
+            timezone.localtime(shipment.status_at, merchant.tzinfo), "DATE_FORMAT"
+        )
+        if shipment is not None and status == "delivered" and shipment.status_at
+        else "",
         "status_label": texts.get("status_label", ""),
         "is_problem": status in ("attempt_failed", "delayed", "exception", "returned_to_sender"),
         "unsubscribe_url": unsubscribe,

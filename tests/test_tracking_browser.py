@@ -393,3 +393,44 @@ def test_demo_orders_render_in_every_state(live_server, page_at, transactional_d
         assert page.locator(".brand__logo").is_visible()
         number = order.number.strip("#")
         page.screenshot(path=str(ARTIFACTS / f"demo-{number}-phone.png"))
+
+
+_STEPS_JS = """() => [...document.querySelectorAll('.hero .steps__step')].map(li => {
+  const label = li.querySelector('.steps__label').getBoundingClientRect();
+  const box = li.getBoundingClientRect();
+  return {label: li.querySelector('.steps__label').textContent, state: li.className,
+          dot: getComputedStyle(li.querySelector('.steps__dot')).backgroundColor,
+          fits: label.left >= box.left - 1 && label.right <= box.right + 1};
+})"""
+
+
+@pytest.mark.services
+def test_pickup_parcel_shows_pickup_steps_in_german_on_a_phone(
+    live_server, shop, api_a, page_at, transactional_db
+):
+    """#17.11: a parcel at the pickup point does not tick "out for delivery", in the bar as drawn."""
+    order = order_in_state(
+        api_a, state="available_for_pickup", external_id="2101", items=_items(live_server)
+    )
+    page = page_at(PHONE)
+    page.goto(f"{live_server.url}/t/{order.tracking_token}/?lang=de")
+    steps = page.evaluate(_STEPS_JS)
+    assert [s["label"] for s in steps] == [
+        "Bestellt",
+        "Verpackt",
+        "Versandt",
+        "Abholbereit",
+        "Abgeholt",
+    ]
+    assert [s["state"].split("--")[-1] for s in steps] == [
+        "done",
+        "done",
+        "done",
+        "current",
+        "upcoming",
+    ]
+    # The current step's dot is an open ring, not the filled tick of a step done.
+    assert steps[3]["dot"] != steps[2]["dot"]
+    assert all(s["fits"] for s in steps), steps
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "pickup-steps-de-phone.png"))

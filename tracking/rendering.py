@@ -41,8 +41,9 @@ STATUS_LABELS = {
     ShipmentStatus.DELIVERED: gettext_lazy("Delivered"),
     ShipmentStatus.RETURNED_TO_SENDER: gettext_lazy("Returned to sender"),
 }
-# Which of the five steps (ordered, shipped, on the way, out for delivery, delivered)
-# a status stands at.
+# Which of the five steps (ordered, preparing, shipped, out for delivery or ready for
+# pickup, delivered) a status stands at. A label is not a shipment: the carrier has
+# not got the parcel yet.
 STEP_OF_STATUS = {
     ShipmentStatus.LABEL_CREATED: 1,
     ShipmentStatus.IN_TRANSIT: 2,
@@ -51,13 +52,15 @@ STEP_OF_STATUS = {
     ShipmentStatus.RETURNED_TO_SENDER: 2,
     ShipmentStatus.ATTEMPT_FAILED: 3,
     ShipmentStatus.OUT_FOR_DELIVERY: 3,
-    ShipmentStatus.AVAILABLE_FOR_PICKUP: 4,
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: 3,
     ShipmentStatus.DELIVERED: 4,
 }
 # orders.models.PROBLEM_STATUSES split by how the page shows them: amber (the parcel still
 # comes, later) and red (it will not come as planned without someone acting).
 WARNING_STATUSES = {ShipmentStatus.DELAYED, ShipmentStatus.ATTEMPT_FAILED}
 SEVERE_STATUSES = PROBLEM_STATUSES - WARNING_STATUSES
+# A damaged, returned or missed parcel is no moment to sell more: no cross-sell then.
+NO_CROSSSELL_STATUSES = SEVERE_STATUSES | {ShipmentStatus.ATTEMPT_FAILED}
 
 
 def safe_url(value: str) -> str:
@@ -250,28 +253,32 @@ def _problem(status: str, merchant_name: str) -> dict | None:
     return None
 
 
-def _steps(status: str | None) -> list[dict]:
-    current = STEP_OF_STATUS.get(status, 0) if status else 0
+def _steps(status: str | None, *, via_pickup: bool = False) -> list[dict]:
+    """The progress bar. Before any shipment the order is being prepared; a parcel waiting
+    at a pickup point (or collected from one) shows pickup steps instead of the driver's."""
+    current = STEP_OF_STATUS.get(status, 0) if status else 1
+    delivered = status == ShipmentStatus.DELIVERED
+    pickup = via_pickup or status == ShipmentStatus.AVAILABLE_FOR_PICKUP
     # Short forms under their own context: five labels share a phone's width.
-    last = (
-        pgettext("progress step", "Ready for pickup")
-        if status == ShipmentStatus.AVAILABLE_FOR_PICKUP
-        else pgettext("progress step", "Delivered")
-    )
     labels = [
         pgettext("progress step", "Ordered"),
+        pgettext("progress step", "Packed")
+        if current > 1
+        else pgettext("progress step", "Preparing"),
         pgettext("progress step", "Shipped"),
-        pgettext("progress step", "On the way"),
-        pgettext("progress step", "Out for delivery"),
-        last,
+        pgettext("progress step", "Ready for pickup")
+        if pickup
+        else pgettext("progress step", "Out for delivery"),
+        pgettext("progress step", "Picked up")
+        if pickup
+        else pgettext("progress step", "Delivered"),
     ]
     tone = (
         "problem" if status in SEVERE_STATUSES else "warning" if status in WARNING_STATUSES else ""
     )
-    done = status in (ShipmentStatus.DELIVERED, ShipmentStatus.AVAILABLE_FOR_PICKUP)
     steps = []
     for index, label in enumerate(labels):
-        if index < current or (done and index == current):
+        if index < current or (delivered and index == current):
             state = "done"
         elif index == current:
             state = tone or "current"
@@ -338,7 +345,13 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
                 "headline": headline,
                 "detail": detail,
                 "tone": _tone(shipment.status),
-                "steps": _steps(shipment.status),
+                "steps": _steps(
+                    shipment.status,
+                    via_pickup=any(
+                        e.status == ShipmentStatus.AVAILABLE_FOR_PICKUP
+                        for e in shipment.events.all()
+                    ),
+                ),
                 "carrier": carrier_name(shipment.carrier),
                 "tracking_number": shipment.tracking_number,
                 "carrier_url": carrier_tracking_url(shipment.carrier, shipment.tracking_number),
@@ -375,8 +388,13 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
             }
     delivered = any(s.status == ShipmentStatus.DELIVERED for s in shipments)
 
-    recommendations = selectors.crosssell_recommendations(
-        order=order, items=items, limit=settings_row.crosssell_slots
+    in_trouble = any(s.status in NO_CROSSSELL_STATUSES for s in shipments)
+    recommendations = (
+        []
+        if in_trouble
+        else selectors.crosssell_recommendations(
+            order=order, items=items, limit=settings_row.crosssell_slots
+        )
     )
     slots = []
     for slot, rec in enumerate(recommendations, start=1):
