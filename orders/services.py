@@ -1,9 +1,11 @@
 """Business actions on orders and shipments. Each runs in one transaction."""
 
+import functools
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
@@ -25,15 +27,36 @@ class UpsertResult:
     created: bool
 
 
-def _customer_lookup(*, merchant: Merchant, data: dict):
-    """The buyer's earlier record, first one first: by email, else by phone among those
-    without email; None when the payload names neither."""
-    customers = Customer.objects.for_merchant(merchant)
-    if data.get("email"):
-        return customers.filter(email=data["email"]).order_by("id")
-    if data.get("phone"):
-        return customers.filter(phone=data["phone"], email="").order_by("id")
+def buyer_key(customer: dict) -> tuple[str, str] | None:
+    """How an order's buyer is recognised among the merchant's customers, the one rule of
+    every path (single, batch, the one-statement lookup): by email; a buyer without email
+    by phone, among customers without email; not at all when the payload names neither.
+
+    The values arrive normalised (OrderInput strips and lower-cases the email and writes
+    the phone in E.164), so equality is the whole match. Of several customers that match,
+    the oldest (lowest id) is the buyer."""
+    if customer.get("email"):
+        return ("email", customer["email"])
+    if customer.get("phone"):
+        return ("phone", customer["phone"])
     return None
+
+
+def buyers_matching(by: str, values) -> Q:
+    """The customers that buyer keys of kind `by` ("email" or "phone") with `values` match."""
+    if by == "email":
+        return Q(email__in=values)
+    return Q(phone__in=values, email="")
+
+
+def _customer_lookup(*, merchant: Merchant, data: dict):
+    """The buyer's earlier records, oldest first; None when the payload names no buyer."""
+    key = buyer_key(data)
+    if key is None:
+        return None
+    by, value = key
+    customers = Customer.objects.for_merchant(merchant)
+    return customers.filter(buyers_matching(by, [value])).order_by("id")
 
 
 def _customer_upsert(
@@ -190,16 +213,12 @@ def _order_and_customer_found(
             orders.filter(external_id=data["external_id"]).first(),
             lookup.first() if lookup is not None else None,
         )
-    buyer = data["customer"]
+    key = buyer_key(data["customer"])
+    sql, match_params = _lookup_sql(key[0] if key else None)
     params = [merchant.pk, data["external_id"], merchant.pk]
-    if buyer.get("email"):
-        by, params = "email", [*params, buyer["email"]]
-    elif buyer.get("phone"):
-        by, params = "phone", [*params, buyer["phone"]]
-    else:
-        by = "nobody"
+    params += [key[1] if param == _BUYER else param for param in match_params]
     with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP_SQL[by], params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     order_values, customer_values = row[: len(_ORDER_NAMES)], row[len(_ORDER_NAMES) :]
     order = customer = None
@@ -214,27 +233,33 @@ _ORDER_NAMES = [f.attname for f in Order._meta.concrete_fields]
 _CUSTOMER_NAMES = [f.attname for f in Customer._meta.concrete_fields]
 
 
-def _lookup_sql(customer_match: str) -> str:
+_BUYER = "\x00buyer"  # stands for the buyer's email or phone while the SQL is compiled
+
+
+@functools.cache
+def _lookup_sql(by: str | None) -> tuple[str, tuple]:
+    """The statement for buyers keyed `by`, and its match's parameters (_BUYER is the
+    buyer's value): compiled once per process, from buyers_matching itself."""
+    match, match_params = "FALSE", ()
+    if by is not None:
+        query = Customer.all_merchants.filter(buyers_matching(by, [_BUYER])).query
+        match, match_params = query.where.as_sql(
+            query.get_compiler(connection=connection), connection
+        )
+
     def columns(model):
         return ", ".join(f'"{field.column}"' for field in model._meta.concrete_fields)
 
-    # Table and column names only; every value is a parameter.
-    return (
+    # Table and column names and ORM-compiled SQL only; every value is a parameter.
+    sql = (
         f"SELECT found_order.*, found_customer.* FROM (SELECT 1) AS one "  # noqa: S608
         f"LEFT JOIN LATERAL (SELECT {columns(Order)} FROM {Order._meta.db_table} "
         "WHERE merchant_id = %s AND external_id = %s FOR UPDATE) AS found_order ON TRUE "
         f"LEFT JOIN LATERAL (SELECT {columns(Customer)} FROM {Customer._meta.db_table} "
-        f"WHERE merchant_id = %s AND {customer_match} ORDER BY id LIMIT 1) "
+        f"WHERE merchant_id = %s AND {match} ORDER BY id LIMIT 1) "
         "AS found_customer ON TRUE"
     )
-
-
-# The same rules as _customer_lookup: by email, else by phone among those without email.
-_LOOKUP_SQL = {
-    "email": _lookup_sql("email = %s"),
-    "phone": _lookup_sql("phone = %s AND email = ''"),
-    "nobody": _lookup_sql("FALSE"),
-}
+    return sql, tuple(match_params)
 
 
 def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> UpsertResult:
@@ -293,12 +318,8 @@ def orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upser
 
 
 def _customer_key(data: dict, index: int) -> tuple:
-    # The single path finds a customer by email, else by phone among those without email.
-    if data.get("email"):
-        return ("email", data["email"])
-    if data.get("phone"):
-        return ("phone", data["phone"])
-    return ("none", index)
+    # A buyer the rule cannot recognise is nobody else: a key of their own.
+    return buyer_key(data) or ("none", index)
 
 
 def _all_fields_but_pk(model) -> list[str]:
@@ -334,19 +355,14 @@ def _orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upse
     }
     customers = Customer.objects.for_merchant(merchant)
     found: dict[tuple, Customer] = {}
-    emails = [orders[i]["customer"]["email"] for i in bulk if orders[i]["customer"].get("email")]
-    phones = [
-        orders[i]["customer"]["phone"]
-        for i in bulk
-        if not orders[i]["customer"].get("email") and orders[i]["customer"].get("phone")
-    ]
-    # Descending ids, later wins: the lowest id per key, like .order_by("id").first().
-    if emails:
-        for customer in customers.filter(email__in=emails).order_by("-id"):
-            found[("email", customer.email)] = customer
-    if phones:
-        for customer in customers.filter(phone__in=phones, email="").order_by("-id"):
-            found[("phone", customer.phone)] = customer
+    wanted: dict[str, list[str]] = {}
+    for i in bulk:
+        if key := buyer_key(orders[i]["customer"]):
+            wanted.setdefault(key[0], []).append(key[1])
+    for by, values in wanted.items():
+        # Descending ids, later wins: the lowest id per key, like .order_by("id").first().
+        for customer in customers.filter(buyers_matching(by, values)).order_by("-id"):
+            found[(by, getattr(customer, by))] = customer
 
     now = timezone.now()
     new_customers, old_customers, new_orders, old_orders = [], [], [], []
