@@ -11,7 +11,7 @@ from orders.models import Customer, LineItem, Order, Shipment
 from orders.serializers import OrderInput
 from tests.conftest import make_payload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def _post(api, payload):

@@ -18,7 +18,7 @@ from notifications.sending import retry_delay_seconds, touchpoints_send
 from postpurchase.events import merchant_event
 from tests.notification_helpers import place_order, scan, send_due, ship, updates
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 POSTMARK = "https://api.postmarkapp.com/email"
 TWILIO = (

@@ -1,0 +1,139 @@
+"""The PostgreSQL-only statements and their SQLite twins: the same behaviour on both.
+
+Four hot paths run one PostgreSQL statement where the ORM would need several, and the
+embedded SQLite of `make run` runs the ORM instead (timed in #18.2: the statements
+take a quarter to a half of the ORM's time per call, so they stay). These tests run on
+whichever database the suite has; .ci/run runs this module (and the other `sqlite`
+marked tests) a second time on SQLite, so both twins of each place are tested in CI.
+"""
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from notifications.history import touchpoint_transition
+from notifications.models import DeliveryAttempt, Suppression, Touchpoint, TouchpointStatusChange
+from notifications.selectors import suppressed_addresses
+from notifications.sending import _start_attempt
+from orders.models import Customer
+from orders.services import _order_and_customer_found
+from tests.conftest import make_payload
+
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
+
+S = Touchpoint.Status
+
+# Every `connection.vendor` branch in the code, by file and function: a new one needs
+# its twin tested here (or by another `sqlite` marked test) before it joins this list.
+TWINS = {
+    ("orders/services.py", "_order_and_customer_found"),
+    ("notifications/selectors.py", "suppressed_addresses"),
+    ("notifications/sending.py", "_start_attempt"),
+    ("notifications/history.py", "_move_with_history"),
+}
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("postpurchase", "orders", "tracking", "notifications", "followups")
+
+
+def _vendor_branches() -> set[tuple[str, str]]:
+    found = set()
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.FunctionDef):
+                    continue
+                if any(
+                    isinstance(inner, ast.Attribute)
+                    and inner.attr == "vendor"
+                    and isinstance(inner.value, ast.Name)
+                    and inner.value.id == "connection"
+                    for inner in ast.walk(node)
+                ):
+                    found.add((path.relative_to(ROOT).as_posix(), node.name))
+    return found
+
+
+def test_every_postgresql_only_branch_is_one_whose_twin_is_tested_here():
+    assert _vendor_branches() == TWINS
+
+
+def _sending(api, merchant) -> Touchpoint:
+    """The congratulation of a new order, claimed by a sender a minute ago."""
+    assert api.post("/api/v1/orders/", make_payload("1"), format="json").status_code == 201
+    touchpoints = Touchpoint.objects.for_merchant(merchant).filter(kind="congratulation")
+    claimed_at = timezone.now() - dt.timedelta(minutes=1)
+    touchpoints.update(status=S.SENDING, claimed_at=claimed_at)
+    return touchpoints.get()
+
+
+def test_an_attempt_starts_while_the_claim_is_ours(api_a, merchant_a):
+    touchpoint = _sending(api_a, merchant_a)
+    attempt_id = _start_attempt(touchpoint)
+    attempt = DeliveryAttempt.objects.for_merchant(merchant_a).get()
+    assert (attempt.pk, attempt.touchpoint_id, attempt.number) == (attempt_id, touchpoint.pk, 1)
+    assert attempt.outcome == DeliveryAttempt.Outcome.IN_PROGRESS
+    row = Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint.pk)
+    assert (row.attempts, row.claimed_at) == (1, touchpoint.claimed_at)
+
+
+def test_no_attempt_starts_once_another_sender_has_claimed_the_row(api_a, merchant_a):
+    touchpoint = _sending(api_a, merchant_a)
+    Touchpoint.objects.for_merchant(merchant_a).update(claimed_at=timezone.now())
+    assert _start_attempt(touchpoint) is None
+    assert not DeliveryAttempt.objects.for_merchant(merchant_a).exists()
+    assert Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint.pk).attempts == 0
+
+
+def test_a_transition_moves_the_row_and_writes_its_history_row(api_a, merchant_a):
+    touchpoint = _sending(api_a, merchant_a)
+    moved = touchpoint_transition(
+        touchpoint=touchpoint, to_status=S.FAILED, from_statuses=(S.SENDING,), reason="broken"
+    )
+    assert moved
+    assert Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint.pk).status == S.FAILED
+    last = TouchpointStatusChange.objects.for_merchant(merchant_a).order_by("id").last()
+    assert (last.from_status, last.to_status, last.reason) == (S.SENDING, S.FAILED, "broken")
+
+
+def test_a_transition_from_another_status_changes_nothing(api_a, merchant_a):
+    touchpoint = _sending(api_a, merchant_a)
+    history = TouchpointStatusChange.objects.for_merchant(merchant_a)
+    before = history.count()
+    moved = touchpoint_transition(
+        touchpoint=touchpoint, to_status=S.SENT, from_statuses=(S.SCHEDULED,), reason="late"
+    )
+    assert not moved
+    assert Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint.pk).status == S.SENDING
+    assert history.count() == before
+
+
+def test_suppressed_addresses_are_the_merchants_own_and_the_platform_wide(merchant_a, merchant_b):
+    for merchant, address in (
+        (merchant_a, "own@example.com"),
+        (merchant_b, "theirs@example.com"),
+        (None, "everyone@example.com"),
+    ):
+        Suppression.objects.create(
+            merchant=merchant, channel="email", address=address, reason="unsubscribed"
+        )
+    asked = ["OWN@example.com", "theirs@example.com", "everyone@example.com", "free@example.com"]
+    found = suppressed_addresses(merchant=merchant_a, channel="email", addresses=asked)
+    assert found == {"own@example.com", "everyone@example.com"}
+    assert suppressed_addresses(merchant=merchant_a, channel="sms", addresses=asked) == set()
+
+
+def test_the_lookup_finds_the_order_and_the_oldest_matching_buyer(api_a, merchant_a):
+    payload = make_payload("1")
+    assert api_a.post("/api/v1/orders/", payload, format="json").status_code == 201
+    Customer.objects.create(merchant=merchant_a, email=payload["customer"]["email"])
+    oldest = Customer.objects.for_merchant(merchant_a).order_by("id").first()
+    data = {"external_id": "1", "customer": {"email": payload["customer"]["email"]}}
+    order, customer = _order_and_customer_found(merchant=merchant_a, data=data)
+    assert (order.external_id, customer) == ("1", oldest)
+    unknown = {"external_id": "2", "customer": {"email": "new@example.com"}}
+    assert _order_and_customer_found(merchant=merchant_a, data=unknown) == (None, None)
