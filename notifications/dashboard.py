@@ -1,16 +1,15 @@
 """Dashboard screens of the touchpoint engine: message previews, templates, notification rules."""
 
 import logging
-from dataclasses import dataclass
-from email.utils import parseaddr
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -23,10 +22,16 @@ from notifications.models import MessageTemplate, MessagingPreferences, Touchpoi
 from notifications.selectors import shipment_notification_matrix
 from notifications.services import shipment_notification_set
 from notifications.sms import send_sms
+from notifications.template_preview import (
+    MessagePreview,
+    TemplatePreview,
+    message_preview,
+    message_template_preview,
+    sample_payload,
+    sample_state,
+)
 from notifications.templating import (
     available_variables,
-    sms_normalize,
-    sms_segments,
     template_validate,
 )
 from notifications.transports import default_from_email
@@ -40,32 +45,12 @@ from postpurchase.tenancy import get_for_merchant
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class MessagePreview:
-    channel: str
-    kind: str
-    to: str
-    subject: str = ""
-    html: str = ""
-    text: str = ""
-    from_name: str = ""
-    from_email: str = ""
-    reply_to: str = ""
-    sender: str = ""
-    segments: int = 1
-    encoding: str = "gsm7"
-
-
 def _sample_touchpoint(*, order, channel: str) -> Touchpoint:
     """The message the sample order would get now: the congratulation before it ships,
     else the update for its shipment's state. Written inside the preview's rolled-back
     transaction, like the order itself."""
-    shipment = order.shipments.first()
-    if shipment is None:
-        kind, payload = Touchpoint.Kind.CONGRATULATION, {}
-    else:
-        kind = Touchpoint.Kind.SHIPMENT_UPDATE
-        payload = {"shipment_id": shipment.pk, "status": shipment.status}
+    payload = sample_payload(order)
+    kind = Touchpoint.Kind.SHIPMENT_UPDATE if payload else Touchpoint.Kind.CONGRATULATION
     return Touchpoint.objects.create(
         merchant=order.merchant,
         order=order,
@@ -76,46 +61,16 @@ def _sample_touchpoint(*, order, channel: str) -> Touchpoint:
     )
 
 
-def _build(touchpoint, locale: str):
-    """The registered builder's message for `touchpoint`, in `locale`, as the sender builds it."""
-    builder = get_builder(touchpoint.kind, touchpoint.channel)
-    with translation.override(locale):
-        return builder(touchpoint) if builder else None
-
-
 def render_email_preview(*, order, locale: str) -> MessagePreview:
     """The email the sample order gets, exactly as the touchpoint engine builds it."""
-    branding = order.merchant.branding
     touchpoint = _sample_touchpoint(order=order, channel=Touchpoint.Channel.EMAIL)
-    built = _build(touchpoint, locale)
-    return MessagePreview(
-        channel="email",
-        kind=touchpoint.get_kind_display(),
-        to=", ".join(built.to),
-        subject=built.subject,
-        html=built.html,
-        text=built.text,
-        from_name=branding.sender_name or order.merchant.name,
-        from_email=parseaddr(built.from_email or settings.DEFAULT_FROM_EMAIL)[1],
-        reply_to=", ".join(built.reply_to),
-    )
+    return message_preview(touchpoint=touchpoint, locale=locale)
 
 
 def render_sms_preview(*, order, locale: str) -> MessagePreview:
     """The text message the sample order gets, exactly as the touchpoint engine builds it."""
-    branding = order.merchant.branding
     touchpoint = _sample_touchpoint(order=order, channel=Touchpoint.Channel.SMS)
-    built = _build(touchpoint, locale)
-    encoding, segments = sms_segments(built.body)
-    return MessagePreview(
-        channel="sms",
-        kind=touchpoint.get_kind_display(),
-        to=built.to,
-        text=built.body,
-        sender=built.sender or branding.sms_sender or settings.TWILIO_FROM_NUMBER or "",
-        segments=segments,
-        encoding=encoding,
-    )
+    return message_preview(touchpoint=touchpoint, locale=locale)
 
 
 # ---- Message templates ----------------------------------------------------------------
@@ -210,7 +165,13 @@ def message_templates(request):
 def message_template_edit(request, pk=None):
     merchant = request.merchant
     instance = get_for_merchant(MessageTemplate, merchant=merchant, pk=pk) if pk else None
-    if request.method == "POST":
+    preview = None
+    if request.method == "POST" and "preview" in request.POST:
+        # The Preview button (no JavaScript): show the draft beside the editor, save nothing.
+        form = MessageTemplateForm(request.POST, instance=instance, merchant=merchant)
+        preview = _draft_preview(request, request.POST)
+        status = 429 if preview.retry_after else 400 if preview.errors else 200
+    elif request.method == "POST":
         form = MessageTemplateForm(request.POST, instance=instance, merchant=merchant)
         if form.is_valid():
             with transaction.atomic():
@@ -249,20 +210,112 @@ def message_template_edit(request, pk=None):
         form = MessageTemplateForm(instance=instance, initial=initial, merchant=merchant)
         status = 200
     kind = form["kind"].value() or Touchpoint.Kind.CONGRATULATION
-    body = form["body"].value() or ""
-    encoding, segments = sms_segments(sms_normalize(body)) if body else ("gsm7", 0)
+    if preview is None:
+        # The page opens with the preview of what the editor holds; typing refreshes it.
+        preview = _draft_preview(request, {name: form[name].value() for name in PREVIEW_FIELDS})
     context = {
         "form": form,
         "object": instance,
-        "variables": available_variables(kind),
-        "sms_length": len(sms_normalize(body)),
-        "sms_segments": segments,
-        "sms_encoding": encoding,
+        "kind": kind,
+        "variables_by_kind": [(value, available_variables(value)) for value, _l in TEMPLATE_KINDS],
+        **_preview_context(preview),
         "test_phone": request.user.phone,
     }
     return render(
         request, "notifications/dashboard/message_template_form.html", context, status=status
     )
+
+
+# ---- The editor's live preview ---------------------------------------------------------
+
+PREVIEW_FIELDS = ("kind", "channel", "locale", "shipment_status", "subject", "body")
+# A debounced editor asks about twice a second while someone types without pause.
+PREVIEW_LIMIT, PREVIEW_WINDOW = 120, 60
+
+
+class TemplatePreviewForm(forms.Form):
+    """What the preview reads of the editor's form; the template code is checked by the service."""
+
+    kind = forms.ChoiceField(label=gettext_lazy("Message"), choices=TEMPLATE_KINDS)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=TEMPLATE_CHANNELS)
+    locale = forms.ChoiceField(label=gettext_lazy("Language"), choices=LOCALES)
+    shipment_status = forms.ChoiceField(
+        label=gettext_lazy("Shipment status"),
+        required=False,
+        choices=[("", ""), *ShipmentStatus.choices],
+    )
+    subject = forms.CharField(label=gettext_lazy("Subject (email)"), required=False)
+    body = forms.CharField(label=gettext_lazy("Text"), required=False)
+
+
+def _draft_preview(request, data) -> TemplatePreview:
+    """The draft in `data` (the editor's fields) previewed for the request's merchant."""
+    verdict = ratelimit.hit(
+        f"template-preview:{request.user.pk}", limit=PREVIEW_LIMIT, window=PREVIEW_WINDOW
+    )
+    if not verdict.allowed:
+        return TemplatePreview(
+            errors={"__all__": [_("That is a lot of previews; wait a minute and try again.")]},
+            retry_after=verdict.retry_after,
+        )
+    form = TemplatePreviewForm(data)
+    if not form.is_valid():
+        return TemplatePreview(
+            errors={field: [str(m) for m in messages_] for field, messages_ in form.errors.items()}
+        )
+    values = form.cleaned_data
+    return message_template_preview(
+        merchant=request.merchant,
+        kind=values["kind"],
+        channel=values["channel"],
+        locale=values["locale"],
+        subject=values["subject"] if values["channel"] == Touchpoint.Channel.EMAIL else "",
+        body=values["body"],
+        shipment_status=(
+            values["shipment_status"] if values["kind"] == Touchpoint.Kind.SHIPMENT_UPDATE else ""
+        ),
+    )
+
+
+def _preview_context(preview: TemplatePreview) -> dict:
+    labels = {name: field.label for name, field in TemplatePreviewForm.base_fields.items()}
+    problems = [
+        (labels.get(field, ""), message)
+        for field, messages_ in preview.errors.items()
+        for message in messages_
+    ]
+    state = preview.state
+    if state == "ordered":
+        state_label = _("Not shipped yet")
+    else:
+        state_label = ShipmentStatus(state).label if state in ShipmentStatus.values else ""
+    return {"preview": preview, "preview_problems": problems, "preview_state": state_label}
+
+
+@require_POST
+@merchant_required(*SETTINGS_ROLES)
+def message_template_preview_view(request):
+    """The editor's draft as the buyer gets it, for the live preview (JSON with the panel).
+
+    400 with {"errors": {field: [messages]}} when the draft cannot be previewed; the
+    panel then shows those messages. Nothing is saved either way.
+    """
+    preview = _draft_preview(request, request.POST)
+    html = render_to_string(
+        "notifications/dashboard/_message_template_preview.html",
+        _preview_context(preview),
+        request=request,
+    )
+    body = {"html": html}
+    headers = {"Cache-Control": "no-store"}
+    status = 200
+    if preview.errors:
+        body["errors"] = preview.errors
+        status = 400
+    if preview.retry_after:
+        headers["Retry-After"] = str(preview.retry_after)
+        status = 429
+    return JsonResponse(body, status=status, headers=headers)
 
 
 @require_POST
@@ -297,9 +350,7 @@ def message_template_send_test(
     """Build the real message for a sample order (rolled back) and send it to staff."""
     from postpurchase.dashboard.preview import sample_order
 
-    state = template.shipment_status or (
-        "ordered" if template.kind == Touchpoint.Kind.CONGRATULATION else ShipmentStatus.IN_TRANSIT
-    )
+    state = sample_state(kind=template.kind, shipment_status=template.shipment_status)
     with sample_order(
         merchant=merchant, state=state, locale=template.locale, branding_values={}
     ) as order:
@@ -309,9 +360,10 @@ def message_template_send_test(
             kind=template.kind,
             channel=template.channel,
             cause="template-test",
-            payload=_sample_payload(order),
+            payload=sample_payload(order),
         )
-        built = _build(touchpoint, template.locale)
+        with translation.override(template.locale):
+            built = get_builder(template.kind, template.channel)(touchpoint)
         sender_name = order.merchant.branding.sender_name or merchant.name
         sms_sender = order.merchant.branding.sms_sender
     if template.channel == Touchpoint.Channel.SMS:
@@ -330,11 +382,6 @@ def message_template_send_test(
         message.attach_alternative(built.html, "text/html")
     message.send()
     return email
-
-
-def _sample_payload(order) -> dict:
-    shipment = order.shipments.first()
-    return {"shipment_id": shipment.pk, "status": shipment.status} if shipment else {}
 
 
 @require_POST
@@ -426,6 +473,11 @@ def notification_settings(request):
 urlpatterns = [
     path("message-templates/", message_templates, name="message_templates"),
     path("message-templates/new/", message_template_edit, name="message_template_add"),
+    path(
+        "message-templates/preview/",
+        message_template_preview_view,
+        name="message_template_preview",
+    ),
     path("message-templates/<int:pk>/", message_template_edit, name="message_template_edit"),
     path("message-templates/<int:pk>/test/", message_template_test, name="message_template_test"),
     path(

@@ -479,6 +479,10 @@ def shipment_create(*, merchant: Merchant, order: Order, data: dict) -> Shipment
             )
             for entry in entries
         )
+        # Parcels of carriers karrio can ask are polled (tracking/carriers/polling.py).
+        from tracking.carriers.polling import carrier_tracker_start
+
+        carrier_tracker_start(merchant=merchant, shipment=shipment)
     return shipment
 
 

@@ -224,6 +224,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followups.tasks.prepare_call_queues",
         "schedule": crontab(minute="*/15"),
     },
+    # Parcels of carriers a merchant connected are polled (docs/carriers.md).
+    "poll-carriers": {
+        "task": "tracking.tasks.poll_carriers",
+        "schedule": env_float("CARRIER_POLL_TICK_SECONDS", 60.0),
+        "options": {"expires": 50},
+    },
 }
 
 # Outgoing webhooks to merchants' systems. Private and loopback targets are refused
@@ -269,6 +275,14 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 # Only for tests against a fake Twilio on 127.0.0.1 in another process.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
+
+# Carrier polling (docs/carriers.md): how often a parcel is asked about, by its status.
+CARRIER_POLL_OUT_FOR_DELIVERY_SECONDS = env_int("CARRIER_POLL_OUT_FOR_DELIVERY_SECONDS", 15 * 60)
+CARRIER_POLL_IN_TRANSIT_SECONDS = env_int("CARRIER_POLL_IN_TRANSIT_SECONDS", 4 * 3600)
+CARRIER_POLL_BATCH = env_int("CARRIER_POLL_BATCH", 100)
+CARRIER_POLL_GIVE_UP_DAYS = env_int("CARRIER_POLL_GIVE_UP_DAYS", 60)
+# Only for tests against a fake carrier API on 127.0.0.1 (every carrier's base URL).
+CARRIER_API_BASE_URL = env_str("CARRIER_API_BASE_URL")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["postpurchase.api_auth.ApiKeyAuthentication"],

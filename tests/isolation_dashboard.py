@@ -129,6 +129,24 @@ def dashboard_probes(Probe) -> dict:
     probes["dashboard:crosssell_rules"] = [
         Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_rule))
     ]
+    # B's draft previewed beside A's saved wording and products: B's shop only.
+    probes["dashboard:message_template_preview"] = [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            expect="no-leak",
+            kwargs=with_a(lambda w: (_a_template(w), _a_product(w))),
+            body=lambda w, channel=channel: {
+                "kind": "congratulation",
+                "channel": channel,
+                "locale": "da",
+                "subject": "Tak, {{ customer_first_name }}",
+                "body": "Hej fra {{ shop_name }}",
+            },
+            check=lambda w, r: "Hej fra Bergmann" in r.json()["html"],
+        )
+        for channel in ("sms", "email")
+    ]
     for name in ("message_template_test", "message_template_delete"):
         probes[f"dashboard:{name}"] = [
             Probe(auth="dashboard", method="POST", kwargs=lambda w: {"pk": _a_template(w).pk})
