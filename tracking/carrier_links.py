@@ -33,8 +33,12 @@ CARRIERS = {
 }
 
 
-def _key(carrier: str) -> str:
+def carrier_key(carrier: str) -> str:
+    """The carrier's key in CARRIERS for a name as shops spell it ("GLS", "Post Nord")."""
     return re.sub(r"[^a-z0-9]", "", (carrier or "").lower())
+
+
+_key = carrier_key
 
 
 def carrier_name(carrier: str) -> str:

@@ -157,3 +157,7 @@ class CrossSellClick(TenantModel):
 
     def __str__(self):
         return f"click on product {self.product_id} (slot {self.slot}) for order {self.order_id}"
+
+
+# Carrier polling keeps its models beside its code; Django finds them through this import.
+from tracking.carriers.models import CarrierAccount, CarrierTracker  # noqa: E402, F401

@@ -30,6 +30,13 @@ def tracker_update_apply(*, merchant: Merchant, update: TrackerUpdate) -> Shipme
     shipment = shipment_for_tracking(
         merchant=merchant, carrier=update.carrier, tracking_number=update.tracking_code
     )
+    return tracker_events_apply(merchant=merchant, shipment=shipment, update=update)
+
+
+def tracker_events_apply(
+    *, merchant: Merchant, shipment: Shipment, update: TrackerUpdate
+) -> Shipment:
+    """Record a feed's or a poll's scans of a known shipment, as API events are recorded."""
     if update.estimated_delivery and shipment.estimated_delivery != update.estimated_delivery:
         shipment.estimated_delivery = update.estimated_delivery
         shipment.save(update_fields=["estimated_delivery", "updated_at"])
