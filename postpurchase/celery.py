@@ -5,11 +5,14 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
+from postpurchase.task_logging import quiet_periodic_task_logs
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postpurchase.settings")
 
 app = Celery("postpurchase")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+quiet_periodic_task_logs()
 
 
 @task_prerun.connect(dispatch_uid="postpurchase.db_connections.prerun")

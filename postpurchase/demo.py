@@ -15,7 +15,6 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -914,38 +913,3 @@ def _logo_png() -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
-
-
-def demo_summary(*, base_url: str | None = None) -> str:
-    """What to open and how to sign in; empty if the demo is not loaded."""
-    merchant = Merchant.objects.filter(slug=SLUG).first()
-    if merchant is None:
-        return ""
-    orders = Order.objects.for_merchant(merchant)
-
-    def url(path: str) -> str:
-        return f"{(base_url or _public_base()).rstrip('/')}{path}"
-
-    def tracking(external_id: str) -> str:
-        order = orders.filter(external_id=external_id).first()
-        return url(urlsplit(order.tracking_url).path) if order else "(not loaded)"
-
-    lines = [
-        f"Demo merchant: {merchant.name} ({orders.count()} orders)",
-        f"  Dashboard     {url('/dashboard/')}   (sign in at {url('/login/')})",
-        f"    owner            {OWNER['email']} / {OWNER['password']}",
-        f"    account manager  {ACCOUNT_MANAGER['email']} / {ACCOUNT_MANAGER['password']}",
-        f"  Call queue    {url('/calls/')}   (as the account manager)",
-        f"  Tracking page {tracking('10409')}   (Danish, in transit)",
-        f"                {tracking('10402')}   (German, delivery attempt failed)",
-        f"                {tracking('10410')}   (German, two parcels)",
-        f"  API docs      {url('/api/docs/')}",
-        f"  Admin         {url('/platform-admin/')}   (needs `manage.py createsuperuser`)",
-    ]
-    return "\n".join(lines)
-
-
-def _public_base() -> str:
-    from django.conf import settings
-
-    return settings.PUBLIC_BASE_URL
