@@ -1,12 +1,17 @@
 """The demo merchant `make run` loads: believable, complete, and safe to load twice."""
 
+import io
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from django.core.management import call_command
 
 from notifications.models import Touchpoint
 from orders.models import Order, Product, Shipment, ShipmentEvent, ShipmentStatus
-from postpurchase import demo
+from postpurchase import demo, demo_summary
 from postpurchase.models import ApiKey, Membership, Merchant
+from postpurchase.services import api_key_authenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +69,8 @@ def test_only_recent_causes_are_left_to_send_when_the_demo_starts():
     assert old.get(kind="congratulation").status == "sent"
 
 
-def test_load_demo_command_prints_what_to_open_and_the_api_key_once(capsys):
+def test_load_demo_command_prints_what_to_open_and_the_api_key_once(capsys, settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # where it leaves the new key for serve_all
     call_command("load_demo")
     first = capsys.readouterr().out
     assert "/dashboard/" in first and "/calls/" in first and "/api/docs/" in first
@@ -87,3 +93,49 @@ def test_merchant_logo_is_served_without_debug_and_nothing_else_in_media(client,
     assert response["Content-Type"] == "image/png"
     assert client.get("/media/exports/secret.json").status_code == 404
     assert client.get("/media/logos/../db.sqlite3").status_code == 404
+
+
+def test_summary_links_a_tracking_page_per_shipment_state_and_the_lookup_page():
+    demo.load_demo()
+    summary = demo_summary.demo_summary(base_url="http://127.0.0.1:8000")
+    for status in ShipmentStatus:
+        assert f"    {status.label} " in summary, status.label
+    assert "Not shipped yet" in summary
+    assert "http://127.0.0.1:8000/t/nordic-living/" in summary
+    links = re.findall(r"http://127\.0\.0\.1:8000/t/([^/\s]+)/", summary)
+    tokens = set(Order.objects.unscoped().values_list("tracking_token", flat=True))
+    assert len([link for link in links if link in tokens]) == len(ShipmentStatus) + 1
+
+
+def test_each_tracking_link_in_the_summary_shows_its_state(client):
+    demo.load_demo()
+    merchant = Merchant.objects.get(slug=demo.SLUG)
+    for label, order in demo_summary.tracking_links(merchant):
+        if label == "Not shipped yet":
+            assert not order.shipments.exists()
+        else:
+            assert label in {str(s.label) for s in ShipmentStatus}
+            status = next(s for s in ShipmentStatus if s.label == label)
+            assert order.shipments.filter(status=status).exists()
+        assert client.get(urlsplit(order.tracking_url).path).status_code == 200
+
+
+def test_summary_names_the_pages_and_logins_and_the_key_only_when_given():
+    demo.load_demo()
+    summary = demo_summary.demo_summary(base_url="http://127.0.0.1:8000", api_key="pp_just_made")
+    for path in ("/dashboard/", "/login/", "/calls/", "/api/docs/"):
+        assert f"http://127.0.0.1:8000{path}" in summary
+    assert demo.OWNER["password"] in summary and demo.ACCOUNT_MANAGER["password"] in summary
+    assert "pp_just_made" in summary
+    assert "pp_just_made" not in demo_summary.demo_summary(base_url="http://127.0.0.1:8000")
+
+
+def test_a_new_api_key_is_kept_for_serve_all_once_and_private(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    path = demo_summary.new_key_path()
+    assert path.stat().st_mode & 0o077 == 0
+    raw_key = demo_summary.new_key_take()
+    assert api_key_authenticate(raw_key).merchant.slug == demo.SLUG
+    assert not path.exists()
+    assert demo_summary.new_key_take() == ""

@@ -124,6 +124,33 @@ def test_serve_all_stops_the_others_when_a_child_dies(serve_all):
     assert not any(_group_alive(pid) for pid in pids.values())
 
 
+def test_summary_with_the_new_api_key_is_printed_once_everything_is_up(embedded_env, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "load_demo", "--new-api-key"],
+        cwd=ROOT,
+        env=embedded_env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    raw_key = re.search(r"API key\s+(pp_\S+)", done.stdout)[1]
+    server = ServeAll(embedded_env, tmp_path / "serve_all.log")
+    try:
+        wait_for(lambda: "Press Ctrl-C" in server.output, timeout=60)
+        output = server.output
+    finally:
+        for pid in server.child_pids().values():
+            if _group_alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        server.stop()
+    summary = output[output.index("Postpurchase is running") :]
+    assert output.index("beat: Starting") < output.index("Postpurchase is running")
+    assert " ready." in output[: output.index("Postpurchase is running")]
+    assert f"API key        {raw_key}" in summary
+    assert f"http://127.0.0.1:{server.port}/t/nordic-living/" in summary
+    assert "Delivery attempt failed" in summary and "Returned to sender" in summary
+
+
 def _embedded_shell(env, code: str) -> str:
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],

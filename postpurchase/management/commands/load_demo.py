@@ -1,9 +1,9 @@
 """Load the demo merchant (idempotent) and print what to open; see postpurchase/demo.py."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from postpurchase.demo import demo_summary, load_demo
+from postpurchase.demo import load_demo
+from postpurchase.demo_summary import demo_summary, new_key_keep
 
 
 class Command(BaseCommand):
@@ -27,15 +27,6 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Demo merchant already loaded; nothing changed.")
-        self.stdout.write(demo_summary())
         if result["api_key"]:
-            self.stdout.write(
-                f"  API key       {result['api_key']}   (shown once)\n"
-                f"                curl -H 'Authorization: Bearer {result['api_key']}' "
-                f"{settings.PUBLIC_BASE_URL}/api/v1/orders/"
-            )
-        else:
-            self.stdout.write(
-                "  API key       shown on the first load only; "
-                "`python manage.py load_demo --new-api-key` makes a new one."
-            )
+            new_key_keep(result["api_key"])  # serve_all shows it again, last on the screen
+        self.stdout.write(demo_summary(api_key=result["api_key"]))

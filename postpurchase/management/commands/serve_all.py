@@ -4,6 +4,15 @@ One supervisor, three children. Each child runs in its own process group so a
 Ctrl-C reaches only the supervisor, which then stops every child in order and
 waits for it. If a child dies on its own, the supervisor says so and stops the
 others: a half-running demo (pages up, nothing sent) is worse than none.
+
+Why not honcho (a Procfile runner), weighed for #18.7: it prefixes output and stops
+everyone on Ctrl-C or when one process exits, as this does, but (as of 2.0) it runs
+each line through a shell and stops a process by SIGTERM to its whole process group,
+which reaches the Celery worker's pool processes mid-task instead of letting the
+worker finish them (here the worker alone is signalled). It has no notion of "ready",
+so the summary of what to open could not be printed after web, worker and beat are
+all up, as the last thing on the screen; and it would add a runtime dependency to
+every install for the demo alone. What stays here is the part honcho would not do.
 """
 
 import contextlib
@@ -217,11 +226,11 @@ class Command(BaseCommand):
                 child.pump.join(timeout=2)
 
     def _announce(self, host: str, port: str) -> None:
-        from postpurchase.demo import demo_summary
+        from postpurchase.demo_summary import demo_summary, new_key_take
 
         base = f"http://{host}:{port}"
         self.stdout.write(self.style.SUCCESS(f"\nPostpurchase is running on {base}/"))
-        summary = demo_summary(base_url=base)
+        summary = demo_summary(base_url=base, api_key=new_key_take())
         if summary:
             self.stdout.write(summary)
         self.stdout.write("Press Ctrl-C to stop web, worker and beat.\n")
