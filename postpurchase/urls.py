@@ -27,6 +27,7 @@ urlpatterns = [
     path("n/", include("notifications.urls")),
     path("integrations/", include("orders.integrations.urls")),
     path("dashboard/", include("orders.integrations.dashboard_urls")),
+    path("dashboard/", include("tracking.carriers.dashboard_urls")),
     path("dashboard/webhooks/", include("notifications.webhooks_out.urls")),
     path("api/v1/", include("followups.api_urls")),
     path("calls/", include("followups.urls")),

@@ -211,4 +211,30 @@ def dashboard_probes(Probe) -> dict:
             },
         )
     ]
+    # A's GLS account: B's carriers page shows all five carriers unconnected.
+    probes["carriers-dashboard:accounts"] = [
+        Probe(
+            auth="dashboard",
+            expect="no-leak",
+            kwargs=with_a(_a_carrier_account),
+            check=lambda w, r: r.content.decode().count("badge-inactive") == 5,
+        )
+    ]
+    probes["carriers-dashboard:account-remove"] = [
+        Probe(
+            auth="dashboard",
+            method="POST",
+            kwargs=lambda w: {"account_id": _a_carrier_account(w).pk},
+        )
+    ]
     return probes
+
+
+def _a_carrier_account(w):
+    from tracking.carriers.services_accounts import carrier_account_connect
+
+    return carrier_account_connect(
+        merchant=w.merchant_a,
+        carrier="gls",
+        credentials={"client_id": "SOFA-SECRET-A", "client_secret": "Holmgaard-Secret"},
+    )
