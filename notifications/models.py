@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from postpurchase.models import LOCALES
-from postpurchase.tenancy import TenantManager, TenantModel
+from postpurchase.tenancy import TenantModel
 
 
 def new_callback_code() -> str:
@@ -225,29 +225,10 @@ class MessageTemplate(TenantModel):
         return self.shipment_status
 
 
-class SuppressionManager(TenantManager):
-    """A merchant's own suppressions, scoped like every tenant's rows, and the
-    platform-wide ones (merchant null) that belong to no merchant: an SMS STOP texted to
-    the platform's shared number stops every merchant's texts to that number, because
-    the buyer cannot tell whose message it was (and carriers hold the sender to it)."""
-
-    def in_force_for(self, merchant) -> models.QuerySet:
-        """What `merchant`'s messages must respect: its own rows and the platform-wide."""
-        own = self.for_merchant(merchant)
-        return own | self.platform_wide()
-
-    def platform_wide(self) -> models.QuerySet:
-        return self.unscoped(reason="platform-wide STOPs belong to no merchant").filter(
-            merchant__isnull=True
-        )
-
-
-class Suppression(TenantModel):
+class Suppression(models.Model):
     """An address that must not be contacted on a channel: unsubscribed, STOP, hard bounce.
 
-    `merchant` null means every merchant: an SMS STOP to the platform's number. Such a
-    row is reached only through `Suppression.objects.platform_wide()` or, beside a
-    merchant's own, `in_force_for(merchant)`; no merchant sees another's rows.
+    `merchant` null means every merchant: an SMS STOP to the platform's number.
     """
 
     class Reason(models.TextChoices):
@@ -257,7 +238,6 @@ class Suppression(TenantModel):
         COMPLAINT = "complaint", _("Spam complaint")
         INVALID = "invalid", _("Invalid address")
 
-    # Null: platform-wide (see SuppressionManager), the one tenant row without a merchant.
     merchant = models.ForeignKey(
         "postpurchase.Merchant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -266,9 +246,7 @@ class Suppression(TenantModel):
     reason = models.CharField(max_length=20, choices=Reason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = SuppressionManager()
-
-    class Meta(TenantModel.Meta):
+    class Meta:
         indexes = [models.Index(fields=["channel", "address"])]
 
     def __str__(self):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from orders.models import Order, Shipment, ShipmentEvent, ShipmentStatus
@@ -102,10 +103,22 @@ class ShipmentItemInput(serializers.Serializer):
 class ShipmentInput(serializers.Serializer):
     """A parcel. With `context={"order": order}` its items are checked against the order."""
 
-    carrier = serializers.CharField(max_length=50)
+    # Optional where the tracking number tells the carrier (tracking/carriers/detection.py).
+    carrier = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     tracking_number = serializers.CharField(max_length=100)
     estimated_delivery = serializers.DateField(required=False, allow_null=True)
     items = ShipmentItemInput(many=True, required=False, max_length=MAX_ITEMS)
+
+    def validate(self, attrs):
+        if not attrs.get("carrier"):
+            from tracking.carriers.detection import detect_carrier
+
+            attrs["carrier"] = detect_carrier(attrs["tracking_number"])
+            if not attrs["carrier"]:
+                raise serializers.ValidationError(
+                    {"carrier": [_("Say which carrier: this tracking number does not tell.")]}
+                )
+        return attrs
 
     def validate_items(self, items):
         order = self.context.get("order")

@@ -19,6 +19,7 @@ from orders.selectors import order_detail_prefetched
 from postpurchase.models import Merchant
 from postpurchase.tenancy import get_for_merchant
 from tracking.cache import bumps_coalesced
+from tracking.carriers.detection import detect_carrier
 
 
 @dataclass(frozen=True)
@@ -467,7 +468,8 @@ def shipment_create(*, merchant: Merchant, order: Order, data: dict) -> Shipment
         shipment = Shipment.objects.create(
             merchant=merchant,
             order=order,
-            carrier=data["carrier"],
+            # Feeds and imports may leave the carrier out where the number tells it.
+            carrier=data.get("carrier") or detect_carrier(data["tracking_number"]),
             tracking_number=data["tracking_number"],
             estimated_delivery=data.get("estimated_delivery"),
         )
