@@ -37,6 +37,12 @@ urlpatterns = [
     path("dashboard/", include("postpurchase.dashboard.urls")),
 ]
 
+# Branded, translated error pages (postpurchase/error_views.py); only used when DEBUG is off.
+handler400 = "postpurchase.error_views.bad_request"
+handler403 = "postpurchase.error_views.permission_denied"
+handler404 = "postpurchase.error_views.page_not_found"
+handler500 = "postpurchase.error_views.server_error"
+
 # Logos are public (tracking pages, emails) and tiny; served by Django so a deploy needs
 # no extra file server. Nothing else under media/ is served outside DEBUG.
 urlpatterns.append(
