@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from postpurchase.models import LOCALES
-from postpurchase.tenancy import TenantModel
+from postpurchase.tenancy import TenantManager, TenantModel
 
 
 def new_callback_code() -> str:
@@ -225,10 +225,29 @@ class MessageTemplate(TenantModel):
         return self.shipment_status
 
 
-class Suppression(models.Model):
+class SuppressionManager(TenantManager):
+    """A merchant's own suppressions, scoped like every tenant's rows, and the
+    platform-wide ones (merchant null) that belong to no merchant: an SMS STOP texted to
+    the platform's shared number stops every merchant's texts to that number, because
+    the buyer cannot tell whose message it was (and carriers hold the sender to it)."""
+
+    def in_force_for(self, merchant) -> models.QuerySet:
+        """What `merchant`'s messages must respect: its own rows and the platform-wide."""
+        own = self.for_merchant(merchant)
+        return own | self.platform_wide()
+
+    def platform_wide(self) -> models.QuerySet:
+        return self.unscoped(reason="platform-wide STOPs belong to no merchant").filter(
+            merchant__isnull=True
+        )
+
+
+class Suppression(TenantModel):
     """An address that must not be contacted on a channel: unsubscribed, STOP, hard bounce.
 
-    `merchant` null means every merchant: an SMS STOP to the platform's number.
+    `merchant` null means every merchant: an SMS STOP to the platform's number. Such a
+    row is reached only through `Suppression.objects.platform_wide()` or, beside a
+    merchant's own, `in_force_for(merchant)`; no merchant sees another's rows.
     """
 
     class Reason(models.TextChoices):
@@ -238,6 +257,7 @@ class Suppression(models.Model):
         COMPLAINT = "complaint", _("Spam complaint")
         INVALID = "invalid", _("Invalid address")
 
+    # Null: platform-wide (see SuppressionManager), the one tenant row without a merchant.
     merchant = models.ForeignKey(
         "postpurchase.Merchant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -246,7 +266,9 @@ class Suppression(models.Model):
     reason = models.CharField(max_length=20, choices=Reason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    objects = SuppressionManager()
+
+    class Meta(TenantModel.Meta):
         indexes = [models.Index(fields=["channel", "address"])]
 
     def __str__(self):

@@ -1,7 +1,6 @@
 """Reads shared by the engine, the dashboard and the API."""
 
 from django.db import connection
-from django.db.models import Q
 
 from notifications.models import ShipmentNotificationSetting, Suppression, Touchpoint
 
@@ -49,8 +48,8 @@ def is_suppressed(*, merchant, channel: str, address: str) -> bool:
     if not address:
         return False
     return (
-        Suppression.objects.filter(channel=channel, address=address.lower())
-        .filter(Q(merchant=merchant) | Q(merchant__isnull=True))
+        Suppression.objects.in_force_for(merchant)
+        .filter(channel=channel, address=address.lower())
         .exists()
     )
 
@@ -62,8 +61,8 @@ def suppressed_addresses(*, merchant, channel: str, addresses: list[str]) -> set
         return set()
     if connection.vendor != "postgresql":  # the embedded SQLite of `make run`
         return set(
-            Suppression.objects.filter(channel=channel, address__in=wanted)
-            .filter(Q(merchant=merchant) | Q(merchant__isnull=True))
+            Suppression.objects.in_force_for(merchant)
+            .filter(channel=channel, address__in=wanted)
             .values_list("address", flat=True)
         )
     # Plain SQL: on every ingested order, compiling the ORM's query cost more than running it.

@@ -4,7 +4,6 @@ import logging
 import secrets
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from notifications.history import touchpoint_transition
@@ -34,9 +33,11 @@ def email_unsubscribe(*, merchant_id: int, address: str) -> int:
     Returns how many scheduled touchpoints were skipped.
     """
     from orders.models import Customer
+    from postpurchase.models import Merchant
 
     address = address.lower()
-    Suppression.objects.get_or_create(
+    # Scoping needs only the merchant's key: no read of the merchant itself.
+    Suppression.objects.for_merchant(Merchant(pk=merchant_id)).get_or_create(
         merchant_id=merchant_id,
         channel=Touchpoint.Channel.EMAIL,
         address=address,
@@ -59,7 +60,7 @@ def sms_opt_out(*, phone: str) -> int:
     """An SMS STOP: no merchant texts this number again until START. At once."""
     from orders.models import Customer
 
-    Suppression.objects.get_or_create(
+    Suppression.objects.platform_wide().get_or_create(
         merchant=None,
         channel=Touchpoint.Channel.SMS,
         address=phone,
@@ -80,9 +81,11 @@ def sms_opt_in(*, phone: str) -> int:
     """An SMS START: lift the STOP. Consent comes back for customers it took it from."""
     from orders.models import Customer
 
-    deleted, _ = Suppression.objects.filter(
-        merchant__isnull=True, channel=Touchpoint.Channel.SMS, address=phone
-    ).delete()
+    deleted, _ = (
+        Suppression.objects.platform_wide()
+        .filter(channel=Touchpoint.Channel.SMS, address=phone)
+        .delete()
+    )
     if deleted:
         Customer.objects.unscoped().filter(phone=phone).update(consent_sms=True)
     return deleted
@@ -107,7 +110,7 @@ def suppression_add_for_touchpoint(*, touchpoint: Touchpoint, reason: str) -> No
     address = customer.email if touchpoint.channel == Touchpoint.Channel.EMAIL else customer.phone
     if not address:
         return
-    Suppression.objects.get_or_create(
+    Suppression.objects.for_merchant(touchpoint.merchant).get_or_create(
         merchant_id=touchpoint.merchant_id,
         channel=touchpoint.channel,
         address=address.lower(),
@@ -133,10 +136,6 @@ def shipment_notification_set(*, merchant, status: str, channel: str, enabled: b
         merchant=merchant, status=status, channel=channel, defaults={"enabled": enabled}
     )
     return row
-
-
-def suppressions_for(*, merchant):
-    return Suppression.objects.filter(Q(merchant=merchant) | Q(merchant__isnull=True))
 
 
 # ---------------------------------------------------------------- templates

@@ -2,10 +2,16 @@
 
 Every tenant-owned model declares `objects = TenantManager()`. Its plain methods
 (`.all()`, `.filter()`, `.get()`) refuse to run: code must say whose rows it wants
-with `.for_merchant(merchant)`, or opt out loudly with `.unscoped()` (beat-driven
-system work that spans merchants). Django's own machinery uses the model's
-`all_merchants` manager (Meta.default_manager_name), so validation, admin and
-related managers keep working.
+with `.for_merchant(merchant)`, or opt out loudly with `.unscoped(reason="...")`, the
+one way past the wall, saying why this work spans merchants (a beat pass over every
+merchant's due rows, a provider callback that finds its row by an unguessable code,
+a write by primary key of a row already read in scope). `grep -rn "unscoped("` lists
+every bypass with its reason.
+
+Django's own machinery uses the model's `all_merchants` manager
+(Meta.default_manager_name), so validation, admin and related managers keep working;
+no code of ours names it (tests/test_tenancy_bypasses.py fails if one does, or if an
+`unscoped()` gives no reason).
 """
 
 from django.db import models
@@ -19,7 +25,8 @@ class TenantScopeError(RuntimeError):
 class TenantManager(models.Manager):
     def get_queryset(self):
         raise TenantScopeError(
-            f"{self.model.__name__}.objects needs .for_merchant(merchant) or .unscoped()"
+            f"{self.model.__name__}.objects needs .for_merchant(merchant)"
+            ' or .unscoped(reason="why this spans merchants")'
         )
 
     def for_merchant(self, merchant) -> models.QuerySet:
@@ -27,7 +34,8 @@ class TenantManager(models.Manager):
             raise TenantScopeError(f"{self.model.__name__}: for_merchant() needs a saved merchant")
         return super().get_queryset().filter(merchant=merchant)
 
-    def unscoped(self) -> models.QuerySet:
+    def unscoped(self, *, reason: str = "") -> models.QuerySet:
+        """Every merchant's rows. `reason`: why this work spans merchants (see above)."""
         return super().get_queryset()
 
     def create(self, **kwargs):

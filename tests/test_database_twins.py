@@ -118,9 +118,10 @@ def test_suppressed_addresses_are_the_merchants_own_and_the_platform_wide(mercha
         (merchant_b, "theirs@example.com"),
         (None, "everyone@example.com"),
     ):
-        Suppression.objects.create(
-            merchant=merchant, channel="email", address=address, reason="unsubscribed"
-        )
+        rows = Suppression.objects.platform_wide()
+        if merchant is not None:
+            rows = Suppression.objects.for_merchant(merchant)
+        rows.create(merchant=merchant, channel="email", address=address, reason="unsubscribed")
     asked = ["OWN@example.com", "theirs@example.com", "everyone@example.com", "free@example.com"]
     found = suppressed_addresses(merchant=merchant_a, channel="email", addresses=asked)
     assert found == {"own@example.com", "everyone@example.com"}

@@ -83,7 +83,11 @@ def test_twilio_undelivered_with_an_invalid_number_fails_and_suppresses(
     assert twilio_post(client, path, data).status_code == 204
     annas_sent_sms.refresh_from_db()
     assert annas_sent_sms.status == "failed"
-    assert Suppression.objects.filter(channel="sms", address="+4520123456").exists()
+    assert (
+        Suppression.objects.for_merchant(merchant_a)
+        .filter(channel="sms", address="+4520123456")
+        .exists()
+    )
 
 
 def test_sms_stop_opts_the_number_out_at_once_and_start_opts_back_in(
@@ -107,14 +111,18 @@ def test_sms_stop_opts_the_number_out_at_once_and_start_opts_back_in(
 
     twilio_post(client, inbound, {"From": "+4520123456", "Body": "START"})
     assert Customer.objects.for_merchant(merchant_a).get().consent_sms
-    assert not Suppression.objects.filter(channel="sms", address="+4520123456").exists()
+    assert (
+        not Suppression.objects.platform_wide()
+        .filter(channel="sms", address="+4520123456")
+        .exists()
+    )
 
 
 @pytest.mark.parametrize("word", ["STOPALL", "unsubscribe", " cancel ", "END", "quit"])
 def test_stop_synonyms_opt_out(client, merchant_a, api_a, word):
     place_order(api_a)
     twilio_post(client, "/n/webhooks/twilio/inbound/", {"From": "+4520123456", "Body": word})
-    assert Suppression.objects.filter(channel="sms", address="+4520123456").exists()
+    assert Suppression.objects.platform_wide().filter(channel="sms", address="+4520123456").exists()
 
 
 def test_inbound_sms_with_a_bad_signature_changes_nothing(client, api_a, merchant_a):
@@ -257,9 +265,11 @@ def test_esp_hard_bounce_fails_the_touchpoint_and_suppresses_the_address(api_a, 
     )
     congratulation.refresh_from_db()
     assert congratulation.status == "failed"
-    assert Suppression.objects.filter(
-        merchant=merchant_a, channel="email", address="anna@example.com"
-    ).exists()
+    assert (
+        Suppression.objects.for_merchant(merchant_a)
+        .filter(channel="email", address="anna@example.com")
+        .exists()
+    )
 
 
 def test_esp_webhook_without_the_secret_is_rejected_and_changes_nothing(api_a, merchant_a):

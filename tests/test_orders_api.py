@@ -211,7 +211,10 @@ def test_a_buyer_who_opted_out_gets_no_congratulation(api_a, merchant_a, merchan
     payload = make_payload("opted-out")
     payload["customer"]["email"] = "Opted.Out@Example.com"
     merchant = {"this shop": merchant_a, "every shop": None, "another shop": merchant_b}[whose]
-    Suppression.objects.create(
+    rows = Suppression.objects.platform_wide()
+    if merchant is not None:
+        rows = Suppression.objects.for_merchant(merchant)
+    rows.create(
         merchant=merchant, channel="email", address="opted.out@example.com", reason="unsubscribed"
     )
     order_id = api_a.post("/api/v1/orders/", payload, format="json").json()["id"]

@@ -142,7 +142,7 @@ def test_inactive_recipient_fails_at_once_and_is_never_retried(api_a, merchant_a
     )
     send_due()
     assert len(postmark.calls) == 1
-    assert Suppression.objects.filter(merchant=merchant_a, address="anna@example.com").exists()
+    assert Suppression.objects.for_merchant(merchant_a).filter(address="anna@example.com").exists()
     assert ("touchpoint.failed", "congratulation", "failed") in events
 
 
@@ -272,7 +272,11 @@ def test_twilio_invalid_number_is_permanent(api_a, merchant_a, twilio, monkeypat
     text.refresh_from_db()
     assert text.status == "failed" and "21211" in text.error
     assert len(twilio.calls) == 1
-    assert Suppression.objects.filter(channel="sms", address="+4520123456").exists()
+    assert (
+        Suppression.objects.for_merchant(merchant_a)
+        .filter(channel="sms", address="+4520123456")
+        .exists()
+    )
 
 
 def test_twilio_outage_is_temporary(api_a, merchant_a, twilio, monkeypatch):
