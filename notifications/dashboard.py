@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from notifications.builders import get_builder
@@ -23,6 +23,7 @@ from notifications.selectors import shipment_notification_matrix
 from notifications.services import shipment_notification_set
 from notifications.sms import send_sms
 from notifications.template_preview import (
+    KIND_LABELS,
     MessagePreview,
     TemplatePreview,
     message_preview,
@@ -75,10 +76,7 @@ def render_sms_preview(*, order, locale: str) -> MessagePreview:
 
 # ---- Message templates ----------------------------------------------------------------
 
-TEMPLATE_KINDS = [
-    (Touchpoint.Kind.CONGRATULATION, gettext_lazy("Congratulation")),
-    (Touchpoint.Kind.SHIPMENT_UPDATE, pgettext_lazy("touchpoint kind", "Shipment update")),
-]
+TEMPLATE_KINDS = list(KIND_LABELS.items())
 TEMPLATE_CHANNELS = [
     (Touchpoint.Channel.EMAIL, gettext_lazy("Email")),
     (Touchpoint.Channel.SMS, "SMS"),

@@ -13,11 +13,18 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from notifications.builders import get_builder
 from notifications.models import MessageTemplate, Touchpoint
 from notifications.templating import sms_segments, template_validate
 from orders.models import ShipmentStatus
+
+# The messages merchants word themselves, as the dashboard names them.
+KIND_LABELS = {
+    Touchpoint.Kind.CONGRATULATION: gettext_lazy("Congratulation"),
+    Touchpoint.Kind.SHIPMENT_UPDATE: pgettext_lazy("touchpoint kind", "Shipment update"),
+}
 
 
 @dataclass
@@ -46,11 +53,12 @@ def message_preview(*, touchpoint: Touchpoint, locale: str) -> MessagePreview:
     with translation.override(locale):
         built = builder(touchpoint)
     branding = touchpoint.merchant.branding
+    kind = str(KIND_LABELS.get(touchpoint.kind, touchpoint.get_kind_display()))
     if touchpoint.channel == Touchpoint.Channel.SMS:
         encoding, segments = sms_segments(built.body)
         return MessagePreview(
             channel="sms",
-            kind=touchpoint.get_kind_display(),
+            kind=kind,
             to=built.to,
             text=built.body,
             sender=built.sender or branding.sms_sender or settings.TWILIO_FROM_NUMBER or "",
@@ -59,7 +67,7 @@ def message_preview(*, touchpoint: Touchpoint, locale: str) -> MessagePreview:
         )
     return MessagePreview(
         channel="email",
-        kind=touchpoint.get_kind_display(),
+        kind=kind,
         to=", ".join(built.to),
         subject=built.subject,
         html=built.html,

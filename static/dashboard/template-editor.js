@@ -67,6 +67,10 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  // On a phone the list folds away, so the preview sits right below the text.
+  var variables = form.querySelector("[data-fold-on-phone]");
+  if (variables && window.matchMedia("(max-width: 760px)").matches) variables.open = false;
+
   form.querySelectorAll("[data-insert-variable]").forEach(function (chip) {
     chip.setAttribute("role", "button");
     chip.setAttribute("tabindex", "0");
