@@ -23,6 +23,8 @@ from notifications.models import Touchpoint
 from orders.models import Customer, LineItem, Order
 from postpurchase.models import Merchant
 
+SIGNED_LINK = "the ambassador's signed link names the row"
+
 SEND_SALT = "followups.endorsement.send"
 OPT_OUT_SALT = "followups.ambassador.opt-out"
 SEND_LINK_MAX_AGE = 60 * 60 * 24 * 30  # a month: after that the moment has passed
@@ -338,7 +340,7 @@ def endorsement_send(*, endorsement_id: int, message: str) -> Endorsement:
     message = message.strip()
     with transaction.atomic():
         endorsement = (
-            Endorsement.objects.unscoped()
+            Endorsement.objects.unscoped(reason=SIGNED_LINK)
             .select_for_update()
             .select_related("ambassador", "order", "merchant")
             .get(pk=endorsement_id)
@@ -367,7 +369,11 @@ def endorsement_send(*, endorsement_id: int, message: str) -> Endorsement:
 def ambassador_opt_out(*, ambassador_id: int) -> Ambassador:
     """Never ask again; requests still waiting for the button are withdrawn."""
     with transaction.atomic():
-        ambassador = Ambassador.objects.unscoped().select_for_update().get(pk=ambassador_id)
+        ambassador = (
+            Ambassador.objects.unscoped(reason=SIGNED_LINK)
+            .select_for_update()
+            .get(pk=ambassador_id)
+        )
         if ambassador.opted_out_at is None:
             ambassador.opted_out_at = timezone.now()
             ambassador.save(update_fields=["opted_out_at"])
@@ -431,7 +437,7 @@ def endorsement_from_token(token: str) -> Endorsement | None:
     except signing.BadSignature:
         return None
     return (
-        Endorsement.objects.unscoped()
+        Endorsement.objects.unscoped(reason=SIGNED_LINK)
         .select_related("ambassador__customer", "order__customer", "merchant")
         .filter(pk=data.get("e"))
         .first()
@@ -444,7 +450,7 @@ def ambassador_from_token(token: str) -> Ambassador | None:
     except signing.BadSignature:
         return None
     return (
-        Ambassador.objects.unscoped()
+        Ambassador.objects.unscoped(reason=SIGNED_LINK)
         .select_related("customer", "merchant")
         .filter(pk=data.get("a"))
         .first()

@@ -126,7 +126,9 @@ def call_list(
     """Calls for the API: filtered by local due date, assignee and status; by due time."""
     now = now or timezone.now()
     calls = scored_calls(merchant=merchant, now=now).prefetch_related(
-        Prefetch("history", queryset=CallAttempt.all_merchants.select_related("by"))
+        Prefetch(
+            "history", queryset=CallAttempt.objects.for_merchant(merchant).select_related("by")
+        )
     )
     if date is not None:
         start = dt.datetime.combine(date, dt.time.min, tzinfo=merchant.tzinfo)

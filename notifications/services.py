@@ -12,6 +12,8 @@ from notifications.models import ShipmentNotificationSetting, Suppression, Touch
 logger = logging.getLogger(__name__)
 
 S = Touchpoint.Status
+# An SMS STOP or START to the platform's shared number is every merchant's (SuppressionManager).
+STOP_REASON = "a STOP or START to the shared number is every merchant's"
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES", "OPTIN"})
@@ -36,18 +38,17 @@ def email_unsubscribe(*, merchant_id: int, address: str) -> int:
     from postpurchase.models import Merchant
 
     address = address.lower()
-    # Scoping needs only the merchant's key: no read of the merchant itself.
-    Suppression.objects.for_merchant(Merchant(pk=merchant_id)).get_or_create(
+    merchant = Merchant(pk=merchant_id)  # scoping needs only its key: no read of it
+    Suppression.objects.for_merchant(merchant).get_or_create(
         merchant_id=merchant_id,
         channel=Touchpoint.Channel.EMAIL,
         address=address,
         defaults={"reason": Suppression.Reason.UNSUBSCRIBED},
     )
-    customers = Customer.objects.unscoped().filter(merchant_id=merchant_id, email__iexact=address)
+    customers = Customer.objects.for_merchant(merchant).filter(email__iexact=address)
     customers.update(consent_email=False)
     return _skip_scheduled(
-        touchpoints=Touchpoint.objects.unscoped().filter(
-            merchant_id=merchant_id,
+        touchpoints=Touchpoint.objects.for_merchant(merchant).filter(
             channel=Touchpoint.Channel.EMAIL,
             order__customer__in=customers,
         ),
@@ -66,10 +67,10 @@ def sms_opt_out(*, phone: str) -> int:
         address=phone,
         defaults={"reason": Suppression.Reason.SMS_STOP},
     )
-    customers = Customer.objects.unscoped().filter(phone=phone)
+    customers = Customer.objects.unscoped(reason=STOP_REASON).filter(phone=phone)
     customers.update(consent_sms=False)
     return _skip_scheduled(
-        touchpoints=Touchpoint.objects.unscoped().filter(
+        touchpoints=Touchpoint.objects.unscoped(reason=STOP_REASON).filter(
             channel=Touchpoint.Channel.SMS, order__customer__phone=phone
         ),
         reason="recipient replied STOP",
@@ -87,7 +88,7 @@ def sms_opt_in(*, phone: str) -> int:
         .delete()
     )
     if deleted:
-        Customer.objects.unscoped().filter(phone=phone).update(consent_sms=True)
+        Customer.objects.unscoped(reason=STOP_REASON).filter(phone=phone).update(consent_sms=True)
     return deleted
 
 
@@ -282,9 +283,11 @@ def template_preview(
                 cause=f"preview:{channel}",
                 payload=payload,
             )
-            touchpoint = Touchpoint.all_merchants.select_related(
-                "order__customer", "merchant__branding"
-            ).get(pk=touchpoint.pk)
+            touchpoint = (
+                Touchpoint.objects.for_merchant(merchant)
+                .select_related("order__customer", "merchant__branding")
+                .get(pk=touchpoint.pk)
+            )
             builder = get_builder(kind, channel)
             from django.utils import translation
 

@@ -221,7 +221,7 @@ def render_message_text(
             logger.warning(
                 "template %s failed to render, using the default: %s", override.pk, error
             )
-            MessageTemplate.all_merchants.filter(pk=override.pk).update(
+            MessageTemplate.objects.for_merchant(merchant).filter(pk=override.pk).update(
                 last_error=error[:2000], last_error_at=timezone.now()
             )
             rendered = _render_default(default_subject, default_body, context)

@@ -20,6 +20,7 @@ from notifications.models import Suppression, Touchpoint
 logger = logging.getLogger(__name__)
 
 S = Touchpoint.Status
+CALLBACK = "a provider's authenticated callback names the touchpoint by its own code"
 
 # Twilio MessageStatus -> our status. queued/sending/sent/accepted change nothing.
 TWILIO_FINAL = {"delivered": S.DELIVERED, "undelivered": S.FAILED, "failed": S.FAILED}
@@ -83,9 +84,9 @@ def touchpoint_record_open(*, touchpoint: Touchpoint, at=None) -> bool:
     from django.utils import timezone
 
     return bool(
-        Touchpoint.all_merchants.filter(pk=touchpoint.pk, opened_at__isnull=True).update(
-            opened_at=at or timezone.now()
-        )
+        Touchpoint.objects.unscoped(reason=CALLBACK)
+        .filter(pk=touchpoint.pk, opened_at__isnull=True)
+        .update(opened_at=at or timezone.now())
     )
 
 
@@ -98,7 +99,7 @@ def twilio_status(request, code: str):
     error_code = request.POST.get("ErrorCode", "")
     final = TWILIO_FINAL.get(status)
     touchpoint = (
-        Touchpoint.objects.unscoped()
+        Touchpoint.objects.unscoped(reason=CALLBACK)
         .select_related("merchant", "order__customer")
         .filter(callback_code=code)
         .first()
@@ -135,7 +136,9 @@ def anymail_tracking_received(sender, event, esp_name, **kwargs):
     """anymail's `tracking` signal: already authenticated by its WEBHOOK_SECRET basic auth."""
     touchpoint = None
     code = (getattr(event, "metadata", None) or {}).get("touchpoint")
-    queryset = Touchpoint.objects.unscoped().select_related("merchant", "order__customer")
+    queryset = Touchpoint.objects.unscoped(reason=CALLBACK).select_related(
+        "merchant", "order__customer"
+    )
     if code:
         touchpoint = queryset.filter(callback_code=code).first()
     if touchpoint is None and event.message_id:

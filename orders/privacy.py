@@ -281,7 +281,7 @@ def customers_erase_expired(*, now=None, limit: int = 1000) -> int:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
     expired = (
-        Customer.objects.unscoped()
+        Customer.objects.unscoped(reason="daily retention pass over every merchant's buyers")
         .filter(erased_at__isnull=True)
         .annotate(last_order=Max("orders__placed_at"))
         .filter(last_order__lt=cutoff)

@@ -18,7 +18,12 @@ def order_detail_queryset(*, merchant: Merchant) -> QuerySet[Order]:
         .prefetch_related(
             "items",
             "shipments",
-            Prefetch("touchpoints", queryset=Touchpoint.all_merchants.order_by("due_at", "id")),
+            Prefetch(
+                "touchpoints",
+                queryset=Touchpoint.objects.unscoped(
+                    reason="prefetch: only the touchpoints of the orders read in scope"
+                ).order_by("due_at", "id"),
+            ),
         )
     )
 

@@ -243,7 +243,8 @@ def _lookup_sql(by: str | None) -> tuple[str, tuple]:
     buyer's value): compiled once per process, from buyers_matching itself."""
     match, match_params = "FALSE", ()
     if by is not None:
-        query = Customer.all_merchants.filter(buyers_matching(by, [_BUYER])).query
+        rows = Customer.objects.unscoped(reason="compiles SQL; the merchant is a parameter")
+        query = rows.filter(buyers_matching(by, [_BUYER])).query
         match, match_params = query.where.as_sql(
             query.get_compiler(connection=connection), connection
         )
@@ -394,16 +395,17 @@ def _orders_batch_upsert(*, merchant: Merchant, orders: list[dict]) -> list[Upse
     # save() would send these; receivers (the tracking page cache, webhooks) must not
     # see a batch differently from single orders.
     _send_save_signals(pre_save, new_customers, old_customers)
-    Customer.all_merchants.bulk_create(new_customers)
+    customers.bulk_create(new_customers)
     if old_customers:
-        Customer.all_merchants.bulk_update(old_customers, _all_fields_but_pk(Customer))
+        customers.bulk_update(old_customers, _all_fields_but_pk(Customer))
     _send_save_signals(post_save, new_customers, old_customers)
     _send_save_signals(pre_save, new_orders, old_orders)
     # Rows go into the unique index in one order for every request, so two overlapping
     # batches wait for each other (then retry one by one) instead of deadlocking.
-    Order.all_merchants.bulk_create(sorted(new_orders, key=lambda order: order.external_id))
+    merchant_orders = Order.objects.for_merchant(merchant)
+    merchant_orders.bulk_create(sorted(new_orders, key=lambda order: order.external_id))
     if old_orders:
-        Order.all_merchants.bulk_update(old_orders, _all_fields_but_pk(Order))
+        merchant_orders.bulk_update(old_orders, _all_fields_but_pk(Order))
     _send_save_signals(post_save, new_orders, old_orders)
     old_lines: dict[int, list[LineItem]] = {}
     for line in LineItem.objects.filter(order__in=old_orders) if old_orders else []:

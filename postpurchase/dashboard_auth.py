@@ -22,7 +22,8 @@ def active_membership(request) -> Membership | None:
     if user is None or not user.is_authenticated:
         return None
     memberships = (
-        Membership.all_merchants.select_related("merchant")
+        Membership.objects.unscoped(reason="the signed-in user's own memberships, any merchant")
+        .select_related("merchant")
         .filter(user=user, is_active=True, merchant__is_active=True)
         .order_by("id")
     )

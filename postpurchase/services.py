@@ -65,7 +65,7 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     now = timezone.now()
     # Record use at most once a minute: a write per request would cost ingestion speed.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        ApiKey.all_merchants.filter(pk=key.pk).update(last_used_at=now)
+        ApiKey.objects.for_merchant(key.merchant).filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
         entry = _KEYS.get(key.prefix)  # another thread may clear it meanwhile
         if entry is not None:
@@ -92,7 +92,7 @@ def _active_key_by_prefix(prefix: str) -> ApiKey | None:
         key.merchant = Merchant.from_db("default", _MERCHANT_FIELDS, copy.deepcopy(merchant_values))
         return key
     key = (
-        ApiKey.objects.unscoped()
+        ApiKey.objects.unscoped(reason="the key names its merchant; nothing else is known yet")
         .select_related("merchant")
         .filter(prefix=prefix, revoked_at__isnull=True, merchant__is_active=True)
         .first()

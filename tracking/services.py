@@ -16,6 +16,10 @@ from tracking.visit_buffer import PageView, Visit
 
 logger = logging.getLogger(__name__)
 
+# Buffered page views of many merchants' pages, written in bulk: each row takes its
+# order's merchant, and a product of another merchant is dropped.
+VISITS = "buffered page views of every merchant, each row given its order's merchant"
+
 
 def visit_record(
     *, merchant: Merchant, order: Order, view: PageView, shown, buffer: bool = True
@@ -40,12 +44,12 @@ def visits_write(visits: list[Visit]) -> int:
         return 0
     orders = {
         pk: (merchant_id, erased_at is not None)
-        for pk, merchant_id, erased_at in Order.objects.unscoped()
+        for pk, merchant_id, erased_at in Order.objects.unscoped(reason=VISITS)
         .filter(pk__in={v.order_id for v in visits})
         .values_list("pk", "merchant_id", "customer__erased_at")
     }
     product_merchant = dict(
-        Product.objects.unscoped()
+        Product.objects.unscoped(reason=VISITS)
         .filter(pk__in={pid for v in visits for pid, _slot in v.shown})
         .values_list("pk", "merchant_id")
     )
@@ -77,8 +81,10 @@ def visits_write(visits: list[Visit]) -> int:
             if product_merchant.get(product_id) == merchant_id
         ]
     with transaction.atomic():
-        TrackingVisit.all_merchants.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        CrossSellImpression.all_merchants.bulk_create(
+        TrackingVisit.objects.unscoped(reason=VISITS).bulk_create(
+            rows, batch_size=1000, ignore_conflicts=True
+        )
+        CrossSellImpression.objects.unscoped(reason=VISITS).bulk_create(
             impressions, batch_size=1000, ignore_conflicts=True
         )
     return len(rows)

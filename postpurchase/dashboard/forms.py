@@ -77,9 +77,11 @@ class SignInForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
-        has_membership = Membership.all_merchants.filter(
-            user=user, is_active=True, merchant__is_active=True
-        ).exists()
+        has_membership = (
+            Membership.objects.unscoped(reason="signing in: which merchants this user may enter")
+            .filter(user=user, is_active=True, merchant__is_active=True)
+            .exists()
+        )
         if not has_membership:
             raise ValidationError(self.error_messages["no_merchant"], code="no_merchant")
 
