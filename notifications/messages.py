@@ -103,7 +103,7 @@ def _paragraphs_html(text: str):
     return [mark_safe(escape(p).replace("\n", "<br>")) for p in parts]  # noqa: S308 - escaped
 
 
-def _branding_context(merchant) -> dict:
+def _branding_context(merchant, *, locale: str) -> dict:
     branding = getattr(merchant, "branding", None)
     logo_url = ""
     # The dashboard preview shows an unsaved logo (inline PNG) or its removal.
@@ -122,11 +122,17 @@ def _branding_context(merchant) -> dict:
         "background": branding.background_color if branding else "#f7f5f2",
         "text": branding.text_color if branding else "#1d1d1f",
         "font": FONT_STACKS.get(branding.font if branding else "system", FONT_STACKS["system"]),
-        "banner": branding.banner_message if branding else "",
+        "banner": branding.banner_for(locale, default_locale=merchant.default_locale)
+        if branding
+        else "",
         "links": [
             link
-            for link in (branding.shop_links if branding else []) or []
-            if isinstance(link, dict) and link.get("url") and link.get("label")
+            for link in (
+                branding.shop_links_for(locale, default_locale=merchant.default_locale)
+                if branding
+                else []
+            )
+            if link["url"] and link["label"]
         ][:4],
         "website_url": merchant.website_url,
         "support_email": merchant.support_email,
@@ -234,7 +240,7 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
     unsubscribe = unsubscribe or unsubscribe_url(touchpoint)
     context = {
         "kind": touchpoint.kind,
-        "brand": _branding_context(merchant),
+        "brand": _branding_context(merchant, locale=order.locale),
         "headline": default_headline(touchpoint.kind, status),
         "subject": rendered.subject,
         "paragraphs": _paragraphs_html(rendered.body),

@@ -2,9 +2,11 @@
 
 import csv
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -27,6 +29,8 @@ from postpurchase.dashboard.crud import Column, CrudScreen, TenantModelForm
 from postpurchase.dashboard.models import OrderNote
 from postpurchase.dashboard.services import order_note_add
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
+from postpurchase.localized import clean_texts
+from postpurchase.models import LOCALES
 from postpurchase.services import audit_record
 from postpurchase.templatetags.dashboard_format import money
 from postpurchase.tenancy import get_for_merchant
@@ -454,11 +458,49 @@ def _https_urls(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def parse_prices(text: str) -> tuple[dict, list[str]]:
+    """{"EUR": "129.95", …} from lines like "EUR 129.95", and the lines' errors."""
+    prices, errors = {}, []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        code, _space, amount = line.strip().partition(" ")
+        code = code.upper()
+        try:
+            value = Decimal(amount.strip().replace(",", "."))
+        except InvalidOperation:
+            value = None
+        if not CURRENCY_RE.match(code) or value is None or not value.is_finite() or value < 0:
+            errors.append(
+                _("Line %(n)s: write a currency code and an amount, like EUR 129.95.")
+                % {"n": number}
+            )
+        else:
+            prices[code] = str(value.quantize(Decimal("0.01")))
+    return prices, errors
+
+
+def format_prices(prices: dict) -> str:
+    return "\n".join(f"{code} {amount}" for code, amount in sorted((prices or {}).items()))
+
+
 class ProductForm(TenantModelForm, forms.ModelForm):
     tags = forms.CharField(
         label=gettext_lazy("Tags"),
         required=False,
         help_text=gettext_lazy("Comma-separated, e.g. living room, wool"),
+    )
+    other_prices = forms.CharField(
+        label=gettext_lazy("Prices in other currencies"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy(
+            "One per line, like EUR 129.95. Buyers paying in a currency without a price "
+            "see the product without one."
+        ),
     )
 
     class Meta:
@@ -493,6 +535,46 @@ class ProductForm(TenantModelForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound and self.instance.pk:
             self.initial["tags"] = ", ".join(self.instance.tags or [])
+            self.initial["other_prices"] = format_prices(self.instance.prices)
+        # The name above is in the shop's default language; buyers of another language
+        # read theirs where given (#17.3).
+        default = self.merchant.default_locale
+        self.fields["name"].help_text = _("In %(language)s, your default language.") % {
+            "language": dict(LOCALES).get(default, default)
+        }
+        names = self.instance.names or {}
+        for code, language in LOCALES:
+            if code != default:
+                self.fields[f"name_{code}"] = forms.CharField(
+                    label=_("Name (%(language)s)") % {"language": language},
+                    required=False,
+                    max_length=300,
+                    initial=names.get(code, ""),
+                )
+        self.order_fields(
+            ["sku", "name", *(f"name_{code}" for code, _n in LOCALES), "category", "tags"]
+        )
+
+    def name_fields(self) -> list[str]:
+        return [name for name in self.fields if name.startswith("name_")]
+
+    def clean_other_prices(self):
+        prices, errors = parse_prices(self.cleaned_data.get("other_prices", ""))
+        if errors:
+            raise ValidationError(errors)
+        return prices
+
+    def clean(self):
+        cleaned = super().clean()
+        # A language without a field here (the default one, since changed) keeps its name.
+        self.instance.names = clean_texts(
+            {
+                **(self.instance.names or {}),
+                **{name[len("name_") :]: cleaned.get(name, "") for name in self.name_fields()},
+            }
+        )
+        self.instance.prices = cleaned.get("other_prices") or {}
+        return cleaned
 
     def clean_tags(self):
         return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
@@ -644,11 +726,11 @@ TESTIMONIALS = CrudScreen(
 
 @merchant_required(*SETTINGS_ROLES)
 def product_export(request):
-    rows = product_csv_rows(merchant=request.merchant)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="products.csv"'
     writer = csv.writer(response)
-    writer.writerow(PRODUCT_CSV_COLUMNS)
+    header, rows = product_csv_rows(merchant=request.merchant)
+    writer.writerow(header)
     writer.writerows(rows)
     return response
 
@@ -693,6 +775,10 @@ PRODUCT_CSV_COLUMNS = [
     "best_seller_rank",
     "is_active",
 ]
+# After those, optional columns (#17.3, #17.4): the name in each language but the
+# default one (that is `name`), e.g. name_de, and price_EUR, price_GBP, …; a file
+# without them leaves the names and prices they would hold alone.
+PRICE_COLUMN_RE = re.compile(r"^price_([A-Za-z]{3})$")
 MAX_IMPORT_ROWS = 5000
 
 
@@ -702,9 +788,19 @@ def _csv_safe(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def product_csv_rows(*, merchant):
-    for product in Product.objects.for_merchant(merchant).order_by("sku"):
-        yield [
+def product_csv_rows(*, merchant) -> tuple[list[str], list[list[str]]]:
+    """The header and the rows: the base columns, a name per language, a price per
+    currency any product has."""
+    products = list(Product.objects.for_merchant(merchant).order_by("sku"))
+    languages = _other_languages(merchant.default_locale)
+    currencies = sorted({code for p in products for code in (p.prices or {})})
+    header = [
+        *PRODUCT_CSV_COLUMNS,
+        *(f"name_{code}" for code in languages),
+        *(f"price_{code}" for code in currencies),
+    ]
+    return header, [
+        [
             _csv_safe(v)
             for v in (
                 product.sku,
@@ -717,8 +813,37 @@ def product_csv_rows(*, merchant):
                 product.url,
                 product.best_seller_rank,
                 "yes" if product.is_active else "no",
+                *((product.names or {}).get(code, "") for code in languages),
+                *((product.prices or {}).get(code, "") for code in currencies),
             )
         ]
+        for product in products
+    ]
+
+
+def _other_languages(default_locale: str) -> list[str]:
+    return [code for code, _name in LOCALES if code != default_locale]
+
+
+def _csv_texts_and_prices(row: dict, product, default_locale: str) -> dict:
+    """Form data for the optional name and price columns; a column the file lacks keeps
+    what the product has."""
+    names = dict(product.names or {}) if product else {}
+    data = {}
+    for code in _other_languages(default_locale):
+        column = f"name_{code}"
+        data[column] = row[column] if column in row else names.get(code, "")
+    prices = dict(product.prices or {}) if product else {}
+    for column, value in row.items():
+        match = PRICE_COLUMN_RE.match(column)
+        if match:
+            code = match.group(1).upper()
+            if value:
+                prices[code] = value
+            else:
+                prices.pop(code, None)
+    data["other_prices"] = format_prices(prices)
+    return data
 
 
 @dataclass
@@ -758,6 +883,7 @@ def product_import_csv(*, merchant, actor, upload) -> ProductImportResult:
         seen.add(sku)
         data = {
             **row,
+            **_csv_texts_and_prices(row, existing.get(sku), merchant.default_locale),
             "tags": ", ".join(t for t in row.get("tags", "").split("|") if t),
             "is_active": row.get("is_active", "yes").lower() not in ("no", "false", "0"),
         }

@@ -1,6 +1,7 @@
 """Customers, orders, line items, shipments and shipment events."""
 
 import secrets
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import models
@@ -204,8 +205,12 @@ class Product(TenantModel):
     name = models.CharField(max_length=300)
     category = models.CharField(max_length=100, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # `name` is the merchant's default language; {locale: name} where a buyer's differs.
+    names = models.JSONField(default=dict, blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
+    # {currency: "amount"}: what the product costs in the shop's other currencies.
+    prices = models.JSONField(default=dict, blank=True)
     image_url = models.URLField(max_length=1000, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     is_active = models.BooleanField(default=True)
@@ -225,6 +230,21 @@ class Product(TenantModel):
 
     def __str__(self):
         return self.name
+
+    def name_for(self, locale: str) -> str:
+        """The buyer's language, else `name` (the default language's)."""
+        return str((self.names or {}).get(locale) or "").strip() or self.name
+
+    def price_in(self, currency: str) -> Decimal | None:
+        """The price a buyer paying in `currency` sees; None when the merchant gave none
+        in it (a price in another currency would read as this one)."""
+        if self.price is not None and self.currency and self.currency == currency:
+            return self.price
+        amount = (self.prices or {}).get(currency)
+        try:
+            return Decimal(str(amount)) if amount not in (None, "") else None
+        except InvalidOperation:
+            return None
 
 
 class Benefit(TenantModel):

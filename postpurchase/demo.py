@@ -53,12 +53,29 @@ BRANDING = {
     "background_color": "#f6f3ee",
     "text_color": "#1f2421",
     "font": Branding.Font.HUMANIST,
-    "banner_message": "Free delivery in Denmark on orders over 2,000 kr · 100-day returns",
+    # Each buyer reads the banner and the menu in their own language (#17.3).
+    "banner_messages": {
+        "en": "Free delivery in Denmark on orders over 2,000 kr · 100-day returns",
+        "da": "Fri levering i Danmark ved køb over 2.000 kr. · 100 dages returret",
+        "de": "Kostenlose Lieferung ab 270 € · 100 Tage Rückgaberecht",
+    },
     "shop_links": [
-        {"label": "Shop", "url": f"{SHOP}/"},
-        {"label": "Sofas", "url": f"{SHOP}/sofas"},
-        {"label": "Care guide", "url": f"{SHOP}/care"},
-        {"label": "Returns", "url": f"{SHOP}/returns"},
+        {"label": "Shop", "labels": {"en": "Shop", "da": "Butik", "de": "Shop"}, "url": f"{SHOP}/"},
+        {
+            "label": "Sofas",
+            "labels": {"en": "Sofas", "da": "Sofaer", "de": "Sofas"},
+            "url": f"{SHOP}/sofas",
+        },
+        {
+            "label": "Care guide",
+            "labels": {"en": "Care guide", "da": "Plejeguide", "de": "Pflegetipps"},
+            "url": f"{SHOP}/care",
+        },
+        {
+            "label": "Returns",
+            "labels": {"en": "Returns", "da": "Returnering", "de": "Rückgabe"},
+            "url": f"{SHOP}/returns",
+        },
     ],
     "sender_name": "Nordic Living",
     "reply_to_email": "hej@nordicliving.example",
@@ -80,6 +97,28 @@ PRODUCTS = [
     ("SHELF-STOLPE", "Stolpe wall shelf, ash", "storage", "1695", None, ["ash"]),
     ("CARE-OAK-KIT", "Oak care kit: soap and oil", "care", "249", 10, ["oak", "care"]),
 ]
+
+# The catalogue's names for Danish and German buyers (the English one is in PRODUCTS).
+PRODUCT_NAMES = {
+    "SOFA-HYGGE-3": ("Hygge 3-personers sofa, havre bouclé", "Hygge 3-Sitzer-Sofa, Bouclé Hafer"),
+    "SOFA-FJORD-2": (
+        "Fjord 2-personers sofa, mosgrøn velour",
+        "Fjord 2-Sitzer-Sofa, Samt Moosgrün",
+    ),
+    "CHAIR-SKAGEN": ("Skagen loungestol, eg og uld", "Skagen Loungesessel, Eiche und Wolle"),
+    "CHAIR-LOKE": ("Loke spisebordsstol, olieret eg", "Loke Esszimmerstuhl, Eiche geölt"),
+    "TABLE-BORNHOLM": (
+        "Bornholm spisebord, olieret eg 200 cm",
+        "Bornholm Esstisch, Eiche geölt 200 cm",
+    ),
+    "TABLE-AMAGER": ("Amager sofabord, røget eg", "Amager Couchtisch, Räuchereiche"),
+    "LAMP-LYS": ("Lys pendel, opalglas", "Lys Pendelleuchte, Opalglas"),
+    "LAMP-GLOED": ("Gløed gulvlampe, børstet messing", "Gløed Stehleuchte, Messing gebürstet"),
+    "RUG-KLIT": ("Klit uldtæppe 200 × 300 cm", "Klit Wollteppich 200 × 300 cm"),
+    "THROW-VADEHAV": ("Vadehav uldplaid", "Vadehav Wolldecke"),
+    "SHELF-STOLPE": ("Stolpe væghylde, ask", "Stolpe Wandregal, Esche"),
+    "CARE-OAK-KIT": ("Plejesæt til eg: sæbe og olie", "Pflegeset für Eiche: Seife und Öl"),
+}
 
 # (sku, category) -> texts in en, da, de
 BENEFITS = [
@@ -701,8 +740,14 @@ def _catalogue(merchant: Merchant) -> None:
                 "name": name,
                 "category": category,
                 "tags": tags,
+                "names": dict(zip(("da", "de"), PRODUCT_NAMES[sku], strict=True)),
                 "price": Decimal(price),
                 "currency": "DKK",
+                # Its prices for German (EUR) and English (GBP) buyers: no kroner for them.
+                "prices": {
+                    CURRENCY[locale][0]: str(_money(Decimal(price), locale))
+                    for locale in ("de", "en")
+                },
                 "image_url": f"{SHOP}/media/products/{slug}.jpg",
                 "url": f"{SHOP}/products/{slug}",
                 "best_seller_rank": rank,
@@ -758,7 +803,7 @@ def _order(merchant: Merchant, spec: DemoOrder, now: dt.datetime) -> Order:
     items = [
         {
             "sku": sku,
-            "name": products[sku].name,
+            "name": products[sku].name_for(locale),
             "quantity": quantity,
             "unit_price": str(_money(products[sku].price, locale)),
             "image_url": products[sku].image_url,

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from postpurchase.localized import localized_text
 from postpurchase.tenancy import TenantModel
 
 # The languages of buyer messages, tracking pages and the dashboard: settings.LANGUAGES.
@@ -186,8 +187,10 @@ class Branding(models.Model):
     )
     text_color = models.CharField(max_length=7, default="#1d1d1f", validators=[hex_color_validator])
     font = models.CharField(max_length=20, choices=Font.choices, default=Font.SYSTEM)
-    banner_message = models.CharField(max_length=200, blank=True)
-    shop_links = models.JSONField(default=list, blank=True)  # [{"label": ..., "url": ...}]
+    # {locale: text}; read with postpurchase.localized.localized_text.
+    banner_messages = models.JSONField(default=dict, blank=True)
+    # [{"label": text in the default language, "labels": {locale: text}, "url": ...}]
+    shop_links = models.JSONField(default=list, blank=True)
     sender_name = models.CharField(max_length=100, blank=True)
     reply_to_email = models.EmailField(blank=True)
     sms_sender = models.CharField(max_length=11, blank=True)
@@ -195,6 +198,27 @@ class Branding(models.Model):
 
     def __str__(self):
         return f"Branding of {self.merchant}"
+
+    # The merchant's default language is passed in: callers have the merchant at hand,
+    # and a preview's unsaved Branding would read it with a query.
+    def banner_for(self, locale: str, *, default_locale: str) -> str:
+        """The banner for a buyer reading `locale` (postpurchase/localized.py's fallbacks)."""
+        return localized_text(self.banner_messages, locale=locale, default_locale=default_locale)
+
+    def shop_links_for(self, locale: str, *, default_locale: str) -> list[dict]:
+        """[{"label", "url"}] with each label in the buyer's language where given."""
+        links = []
+        for entry in self.shop_links or []:
+            if not isinstance(entry, dict):
+                continue
+            label = localized_text(
+                entry.get("labels"),
+                locale=locale,
+                default_locale=default_locale,
+                fallback=str(entry.get("label") or ""),
+            )
+            links.append({"label": label, "url": str(entry.get("url") or "")})
+        return links
 
 
 class AuditLogEntry(TenantModel):

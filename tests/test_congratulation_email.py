@@ -164,7 +164,8 @@ def test_emails_built_in_a_batch_are_the_ones_built_alone(merchant_a, merchant_b
 
     _content(merchant_a)
     Branding.objects.filter(merchant=merchant_a).update(
-        banner_message="Free returns", shop_links=[{"url": "https://a.example/", "label": "FAQ"}]
+        banner_messages={"en": "Free returns"},
+        shop_links=[{"url": "https://a.example/", "label": "FAQ"}],
     )
     ids = []
     for n, (merchant, locale) in enumerate(
@@ -253,7 +254,9 @@ def _needs_chromium():
 def test_congratulation_email_looks_right_on_desktop_and_phone(merchant_a):
     _needs_chromium()
     _content(merchant_a)
-    Branding.objects.filter(merchant=merchant_a).update(banner_message="Fri fragt over 500 kr.")
+    Branding.objects.filter(merchant=merchant_a).update(
+        banner_messages={"da": "Fri fragt over 500 kr."}
+    )
     _, message = _send_congratulation(merchant_a)
     _screenshots(message.alternatives[0][0], "congratulation-email", must_show="Spor din ordre")
 

@@ -68,12 +68,12 @@ def four_links(merchant_a):
 
 def test_saving_branding_as_shown_keeps_all_four_shop_links(owner, four_links):
     values = rendered_form(owner)
-    values["banner_message"] = "Free delivery this week"
+    values["banner_message_da"] = "Free delivery this week"
     response = owner.post(reverse("dashboard:branding"), values)
     assert response.status_code == 302
     four_links.refresh_from_db()
-    assert four_links.shop_links == FOUR_LINKS
-    assert four_links.banner_message == "Free delivery this week"
+    assert [{k: link[k] for k in ("label", "url")} for link in four_links.shop_links] == FOUR_LINKS
+    assert four_links.banner_messages == {"da": "Free delivery this week"}
 
 
 def test_the_form_has_an_empty_row_to_add_a_fifth_link(owner, four_links):

@@ -146,14 +146,14 @@ def test_owner_edits_branding_and_watches_preview_change(page, live_server, shop
     frame.locator("body").wait_for()
     shot(page, "03-branding-before")
 
-    page.fill("#id_banner_message", "Gratis fragt i hele november")
+    page.fill("#id_banner_message_da", "Gratis fragt i hele november")
     page.locator("#id_primary_color").evaluate(
         "(el) => { el.value = '#0b6e4f'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
     )
     # The preview reloads with the unsaved values: the banner text shows in the iframe.
     frame.locator("text=Gratis fragt i hele november").wait_for()
     shot(page, "04-branding-preview-updated")
-    assert Branding.objects.get(merchant=merchant_a).banner_message == ""
+    assert Branding.objects.get(merchant=merchant_a).banner_messages == {}
 
     # A light text colour triggers the contrast warning before saving.
     page.locator("#id_text_color").evaluate(
@@ -189,7 +189,7 @@ def test_owner_edits_branding_and_watches_preview_change(page, live_server, shop
     page.click("button.btn-primary:has-text('Save branding')")
     page.locator(".alert-success").wait_for()
     branding = Branding.objects.get(merchant=merchant_a)
-    assert branding.banner_message == "Gratis fragt i hele november"
+    assert branding.banner_messages == {"da": "Gratis fragt i hele november"}
     assert branding.primary_color == "#0b6e4f"
     with Image.open(branding.logo.path) as saved:
         assert saved.format == "PNG"

@@ -97,10 +97,10 @@ def test_logo_is_resized_and_reencoded_as_png(merchant_a, alice):
 )
 def test_logo_that_is_not_a_small_raster_image_is_refused(merchant_a, alice, name, content):
     upload = SimpleUploadedFile(name, content, "image/png")
-    response = branding_post(signed_in(alice), logo_upload=upload, banner_message="Hej")
+    response = branding_post(signed_in(alice), logo_upload=upload, banner_message_da="Hej")
     assert response.status_code == 400
     branding = Branding.objects.get(merchant=merchant_a)
-    assert not branding.logo and branding.banner_message == ""  # nothing half-saved
+    assert not branding.logo and branding.banner_messages == {}  # nothing half-saved
 
 
 def test_low_contrast_colours_are_saved_with_a_warning_in_the_preview(merchant_a, alice):
@@ -116,12 +116,17 @@ def test_branding_preview_shows_unsaved_values_and_keeps_nothing(merchant_a, ali
     orders_before = Order.objects.for_merchant(merchant_a).count()
     response = signed_in(alice).get(
         reverse("dashboard:branding_preview"),
-        {"view": "tracking", "state": "delivered", "locale": "de", "banner_message": "Nur heute"},
+        {
+            "view": "tracking",
+            "state": "delivered",
+            "locale": "de",
+            "banner_message_de": "Nur heute",
+        },
     )
     assert response.status_code == 200
     assert "Nur heute" in response.content.decode()
     assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
-    assert Branding.objects.get(merchant=merchant_a).banner_message == ""
+    assert Branding.objects.get(merchant=merchant_a).banner_messages == {}
     assert Order.objects.for_merchant(merchant_a).count() == orders_before
     assert Touchpoint.objects.for_merchant(merchant_a).count() == 0
 

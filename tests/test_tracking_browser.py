@@ -96,7 +96,7 @@ def shop(live_server, merchant_a):
     branding.accent_color = "#c8793c"
     branding.background_color = "#f5f1ea"
     branding.text_color = "#1f2421"
-    branding.banner_message = "Free delivery on all orders over 500 kr. this winter"
+    branding.banner_messages = {"en": "Free delivery on all orders over 500 kr. this winter"}
     branding.shop_links = [
         {"label": "Living room", "url": f"{live_server.url}/shop/p/living"},
         {"label": "Textiles", "url": f"{live_server.url}/shop/p/textiles"},

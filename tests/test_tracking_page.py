@@ -112,7 +112,7 @@ def test_unknown_and_near_miss_tokens_are_404_through_the_same_queries(client, a
 def test_merchant_a_branding_never_shows_on_merchant_b_page(client, api_a, api_b, merchant_a):
     branding = merchant_a.branding
     branding.primary_color = "#aa1177"
-    branding.banner_message = "Nordic winter sale"
+    branding.banner_messages = {"da": "Nordic winter sale"}
     branding.save()
     order_in_state(api_a, state="in_transit", external_id="A-1")
     b_order = order_in_state(api_b, state="in_transit", external_id="B-1", locale="de")
@@ -136,7 +136,7 @@ def test_csp_noindex_and_same_origin_referrer_headers(client, api_a):
 
 def test_merchant_text_is_escaped_and_links_must_be_web_links(client, api_a, merchant_a):
     branding = merchant_a.branding
-    branding.banner_message = '<script>alert("x")</script>'
+    branding.banner_messages = {"da": '<script>alert("x")</script>'}
     branding.shop_links = [
         {"label": "Evil", "url": "javascript:alert(1)"},
         {"label": "Sofas", "url": "https://shop.example.com/sofas"},
@@ -199,7 +199,7 @@ def test_branding_change_shows_at_once_despite_the_cache(client, api_a, merchant
     order = order_in_state(api_a, state="in_transit", external_id="1010")
     view(client, order)
     branding = merchant_a.branding
-    branding.banner_message = "Closed for the holidays"
+    branding.banner_messages = {"da": "Closed for the holidays"}
     branding.save()
     assert "Closed for the holidays" in view(client, order).content.decode()
 
@@ -236,11 +236,12 @@ def test_page_language_follows_the_order_and_the_switcher(client, api_a):
 def test_preview_renders_unsaved_branding_without_saving_it(api_a, merchant_a):
     order = order_in_state(api_a, state="in_transit", external_id="1013")
     html = render_tracking_page(
-        order, branding_override={"banner_message": "Preview banner", "primary_color": "#123456"}
+        order,
+        branding_override={"banner_messages": {"da": "Preview banner"}, "primary_color": "#123456"},
     )
     assert "Preview banner" in html and "123456" in html
     merchant_a.branding.refresh_from_db()
-    assert merchant_a.branding.banner_message == ""
+    assert merchant_a.branding.banner_messages == {}
     assert merchant_a.branding.primary_color != "#123456"
 
 

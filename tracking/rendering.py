@@ -133,12 +133,10 @@ def _logo_url(branding: Branding) -> str:
         return ""
 
 
-def _shop_links(branding: Branding) -> list[dict]:
+def _shop_links(branding: Branding, *, locale: str, default_locale: str) -> list[dict]:
     links = []
-    for entry in (branding.shop_links or [])[:5]:
-        if not isinstance(entry, dict):
-            continue
-        label, url = str(entry.get("label", ""))[:40].strip(), safe_url(str(entry.get("url", "")))
+    for entry in branding.shop_links_for(locale, default_locale=default_locale)[:5]:
+        label, url = entry["label"][:40].strip(), safe_url(entry["url"])
         if label and url:
             links.append({"label": label, "url": url})
     return links
@@ -211,6 +209,24 @@ def _estimate(shipment, parts: PageParts, merchant_name: str) -> tuple[str, str]
     if status == ShipmentStatus.LABEL_CREATED:
         return _("Getting ready to ship"), _("The carrier will pick it up soon.")
     return _("On the way"), _("The carrier will share a delivery date soon.")
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+
+def _carrier_text(event) -> str:
+    """The carrier's own words for a scan, in whatever language the carrier wrote them:
+    a secondary line under our translated status, left out when it says only that."""
+    message = (event.message or "").strip()
+    if not message:
+        return ""
+    label = STATUS_LABELS.get(event.status)
+    same = {_plain(label)} if label else set()
+    if label is not None:
+        with translation.override("en"):
+            same |= {_plain(label), _plain(ShipmentStatus(event.status).label)}
+    return "" if _plain(message) in same else message
 
 
 def _problem(status: str, merchant_name: str) -> dict | None:
@@ -333,7 +349,7 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
                     "time": format_time(at, locale),
                     "iso": at.isoformat(),
                     "location": event.location,
-                    "message": event.message,
+                    "message": _carrier_text(event),
                     "tone": _tone(event.status),
                 }
             )
@@ -399,6 +415,7 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
     slots = []
     for slot, rec in enumerate(recommendations, start=1):
         product = rec.product
+        price = product.price_in(order.currency)
         if rec.reason == "upgrade":
             reason = _("Upgrade")
         elif rec.reason == "best_seller":
@@ -411,11 +428,10 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
             {
                 "slot": slot,
                 "product_id": product.pk,
-                "name": product.name,
+                "name": product.name_for(locale),
                 "image": _image(parts, product.image_url),
-                "price": format_money(product.price, product.currency or order.currency, locale)
-                if product.price is not None
-                else "",
+                # Only a price in the buyer's currency: another one would read as theirs.
+                "price": format_money(price, order.currency, locale) if price is not None else "",
                 "reason": reason,
                 "href": reverse(
                     "tracking:click",
@@ -439,7 +455,7 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
             }
             for code, name in settings.LANGUAGES
         ],
-        "brand": brand_context(merchant, branding),
+        "brand": brand_context(merchant, branding, locale=locale),
         "theme": theme,
         "theme_url": theme_url(theme),
         "order": {
@@ -480,13 +496,14 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
     }
 
 
-def brand_context(merchant, branding: Branding) -> dict:
+def brand_context(merchant, branding: Branding, *, locale: str) -> dict:
+    default = merchant.default_locale
     return {
         "name": merchant.name,
         "logo": _logo_url(branding),
         "website": safe_url(merchant.website_url),
-        "links": _shop_links(branding),
-        "banner": (branding.banner_message or "").strip(),
+        "links": _shop_links(branding, locale=locale, default_locale=default),
+        "banner": branding.banner_for(locale, default_locale=default),
         "support_email": merchant.support_email,
         "support_phone": merchant.support_phone,
     }
@@ -515,7 +532,7 @@ def lookup_context(merchant, *, locale: str, form, error: str) -> dict:
             }
             for code, name in settings.LANGUAGES
         ],
-        "brand": brand_context(merchant, branding),
+        "brand": brand_context(merchant, branding, locale=locale),
         "theme": theme,
         "theme_url": theme_url(theme),
         "form": form,

@@ -176,7 +176,10 @@ def _build_order(*, merchant: Merchant, state: str, locale: str) -> Order:
         .filter(is_active=True)
         .order_by("best_seller_rank", "name")[:2]
     )
-    items = [(p.sku, p.name, p.price or Decimal("499.00"), p.image_url, p.url) for p in products]
+    items = [
+        (p.sku, p.name_for(locale), p.price or Decimal("499.00"), p.image_url, p.url)
+        for p in products
+    ]
     if not items:
         items = [(sku, name, price, "", "") for sku, name, price in SAMPLE_ITEMS]
     order = Order.objects.create(

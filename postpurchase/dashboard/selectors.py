@@ -178,6 +178,8 @@ def branding_preview_values(*, merchant: Merchant, params, user=None) -> dict:
     }
     if any(key.startswith("link_") for key in params) and "shop_links" in cleaned:
         values["shop_links"] = cleaned["shop_links"]
+    if any(key.startswith("banner_message_") for key in params) and "banner_messages" in cleaned:
+        values["banner_messages"] = cleaned["banner_messages"]
     chosen_logo = user and preview_logo_data_uri(
         merchant=merchant, user=user, token=params.get("preview_logo", "")
     )

@@ -30,7 +30,7 @@ BRANDING_FIELDS = [
     "background_color",
     "text_color",
     "font",
-    "banner_message",
+    "banner_messages",
     "sender_name",
     "reply_to_email",
     "sms_sender",
