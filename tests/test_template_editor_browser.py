@@ -22,8 +22,8 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def open_page(browser, *, viewport=DESKTOP, locale="en-GB"):
-    context = browser.new_context(viewport=viewport, locale=locale)
+def open_page(browser, *, viewport=DESKTOP, locale="en-GB", javascript=True):
+    context = browser.new_context(viewport=viewport, locale=locale, java_script_enabled=javascript)
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors = []
@@ -54,13 +54,27 @@ def test_typing_in_the_editor_updates_the_preview(browser, live_server, shop):
     page.goto(editor_url(live_server, kind="shipment_update", channel="sms", locale="da"))
     bubble = page.locator("[data-preview-sms-body]")
     assert "ordre #1042 er på vej" in bubble.inner_text()  # the standard wording, filled in
-    assert page.locator("[data-nojs-preview]").is_hidden()
+    assert page.locator("[data-nojs-preview]").count() == 0
 
     page.fill("#id_body", "Hej {{ customer_first_name }}, {{ carrier }} kommer i morgen.")
     expect(page.locator("[data-preview-sms-body]")).to_have_text("Hej Anna, GLS kommer i morgen.")
     expect(page.locator("[data-preview-sms-count]")).to_have_text("30 characters · 1 SMS")
     assert not MessageTemplate.objects.for_merchant(shop["anna"].merchant).exists()
     assert errors == []
+    context.close()
+
+
+def test_without_javascript_the_preview_button_shows_the_draft(browser, live_server, shop):
+    context, page, _errors = open_page(browser, javascript=False)
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.goto(editor_url(live_server, kind="congratulation", channel="sms", locale="da"))
+    page.fill("#id_body", "Hej {{ customer_first_name }}, tak for din ordre.")
+    page.click("[data-nojs-preview]")
+    expect(page.locator("[data-preview-sms-body]")).to_have_text("Hej Anna, tak for din ordre.")
+    assert page.locator("#id_body").input_value() == (
+        "Hej {{ customer_first_name }}, tak for din ordre."
+    )
+    assert not MessageTemplate.objects.for_merchant(shop["anna"].merchant).exists()
     context.close()
 
 
@@ -131,3 +145,15 @@ def test_editor_screenshots_on_desktop_and_phone(browser, live_server, shop, lan
         shot(page, f"error-{language}-{width}")
         assert errors == []
         context.close()
+
+
+def test_enter_in_the_subject_still_saves_the_template(browser, live_server, shop):
+    context, page, _errors = open_page(browser)
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.goto(editor_url(live_server, kind="congratulation", channel="email", locale="da"))
+    page.fill("#id_subject", "Tusind tak, {{ customer_first_name }}!")
+    page.press("#id_subject", "Enter")
+    page.wait_for_url("**/message-templates/*/")
+    saved = MessageTemplate.objects.for_merchant(shop["anna"].merchant).get()
+    assert saved.subject == "Tusind tak, {{ customer_first_name }}!"
+    context.close()

@@ -48,8 +48,9 @@
   form.addEventListener("change", schedule);
 
   // The Preview button is for pages without JavaScript; here the preview follows typing.
+  // Removed, not hidden: Enter in the subject must save, as it did before the button.
   var nojs = form.querySelector("[data-nojs-preview]");
-  if (nojs) nojs.hidden = true;
+  if (nojs) nojs.remove();
 
   // Variables go where the cursor was, in the text or (for email) the subject.
   var target = form.elements.body;
