@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from postpurchase import ratelimit
 from postpurchase.client_ip import client_ip
+from postpurchase.localized import clean_texts, localized_text
 from postpurchase.models import LOCALES, Branding, Membership, Merchant, hex_color_validator
 
 # Failed sign-ins allowed before a pause: per account (guessing one password) and per
@@ -131,7 +132,6 @@ class BrandingForm(forms.ModelForm):
             "background_color",
             "text_color",
             "font",
-            "banner_message",
             "sender_name",
             "reply_to_email",
             "sms_sender",
@@ -142,13 +142,11 @@ class BrandingForm(forms.ModelForm):
             "background_color": _("Background colour"),
             "text_color": _("Text colour"),
             "font": _("Font"),
-            "banner_message": _("Banner message"),
             "sender_name": _("Sender name"),
             "reply_to_email": _("Reply-to address"),
             "sms_sender": _("SMS sender"),
         }
         help_texts = {
-            "banner_message": _("A short line shown on top of the tracking page."),
             "sender_name": _("Shown as the From name of emails."),
             "sms_sender": _("Up to 11 letters and digits, or a phone number in +45… form."),
         }
@@ -162,6 +160,21 @@ class BrandingForm(forms.ModelForm):
     def __init__(self, *args, merchant: Merchant, **kwargs):
         super().__init__(*args, **kwargs)
         self.merchant = merchant
+        # Texts buyers read come per language, the merchant's default language first.
+        default = merchant.default_locale
+        self.languages = sorted(LOCALES, key=lambda lang: lang[0] != default)
+        banners = self.instance.banner_messages or {}
+        for code, language in self.languages:
+            self.fields[f"banner_message_{code}"] = forms.CharField(
+                label=_("Banner message (%(language)s)") % {"language": language},
+                required=False,
+                max_length=200,
+                initial=banners.get(code, ""),
+                help_text=_("A short line on top of the tracking page and emails.")
+                if code == default
+                else _("Empty: buyers see the %(language)s one.")
+                % {"language": self.languages[0][1]},
+            )
         links = list(self.instance.shop_links or [])
         # Every stored link gets a row (and one empty row to add another), so a save
         # never drops a link the form did not show.
@@ -170,9 +183,21 @@ class BrandingForm(forms.ModelForm):
         )
         for index in range(self.link_slots):
             link = links[index] if index < len(links) else {}
+            labels = link.get("labels") if isinstance(link.get("labels"), dict) else {}
+            # The row's first text is the default language's (the one every link has).
             self.fields[f"link_{index}_label"] = forms.CharField(
-                label=_("Link text"), required=False, max_length=40, initial=link.get("label", "")
+                label=_("Link text (%(language)s)") % {"language": self.languages[0][1]},
+                required=False,
+                max_length=40,
+                initial=labels.get(default) or link.get("label", ""),
             )
+            for code, language in self.languages[1:]:
+                self.fields[f"link_{index}_label_{code}"] = forms.CharField(
+                    label=_("Link text (%(language)s)") % {"language": language},
+                    required=False,
+                    max_length=40,
+                    initial=labels.get(code, ""),
+                )
             self.fields[f"link_{index}_url"] = forms.URLField(
                 label=_("Link address"),
                 required=False,
@@ -200,10 +225,26 @@ class BrandingForm(forms.ModelForm):
         return rows
 
     def link_rows(self):
+        """(default-language text, address, marker, [texts in the other languages]) per row."""
         return [
-            (self[f"link_{index}_label"], self[f"link_{index}_url"], self[f"link_{index}_shown"])
+            (
+                self[f"link_{index}_label"],
+                self[f"link_{index}_url"],
+                self[f"link_{index}_shown"],
+                [self[f"link_{index}_label_{code}"] for code, _name in self.languages[1:]],
+            )
             for index in range(self.link_slots)
         ]
+
+    def banner_fields(self):
+        return [self[f"banner_message_{code}"] for code, _name in self.languages]
+
+    def _posted_or_shown(self, cleaned: dict, name: str) -> str:
+        """A field the posting page had, else what the form showed: a page that predates
+        a language keeps that language's stored text."""
+        if name in self.data:
+            return cleaned.get(name, "")
+        return self.fields[name].initial or ""
 
     def clean_sms_sender(self):
         value = self.cleaned_data.get("sms_sender", "").strip()
@@ -226,14 +267,27 @@ class BrandingForm(forms.ModelForm):
             elif index < min(posted_rows, len(stored)):
                 # A row posted without its marker showed what it shows now.
                 shown.add(stored[index].get("url", ""))
-            label = cleaned.get(f"link_{index}_label", "")
+            labels = clean_texts(
+                {
+                    self.languages[0][0]: cleaned.get(f"link_{index}_label", ""),
+                    **{
+                        code: self._posted_or_shown(cleaned, f"link_{index}_label_{code}")
+                        for code, _name in self.languages[1:]
+                    },
+                }
+            )
+            label = localized_text(
+                labels, locale=self.languages[0][0], default_locale=self.languages[0][0]
+            )
             url = cleaned.get(f"link_{index}_url", "")
+            if not url and not cleaned.get(f"link_{index}_label", ""):
+                continue  # a cleared row: its other languages' texts go with it
             if label and not url:
                 self.add_error(f"link_{index}_url", _("Add the address for this link."))
             elif url and not label:
                 self.add_error(f"link_{index}_label", _("Add the text for this link."))
             elif label and url:
-                links.append({"label": label, "url": url})
+                links.append({"label": label, "labels": labels, "url": url})
         posted = {link["url"] for link in links}
         links += [
             link
@@ -241,6 +295,12 @@ class BrandingForm(forms.ModelForm):
             if link.get("url") not in shown and link.get("url") not in posted
         ]
         cleaned["shop_links"] = links
+        cleaned["banner_messages"] = clean_texts(
+            {
+                code: self._posted_or_shown(cleaned, f"banner_message_{code}")
+                for code, _name in self.languages
+            }
+        )
         return cleaned
 
     def contrast_warnings(self) -> list[str]:
