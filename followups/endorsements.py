@@ -174,10 +174,10 @@ def default_message(*, order: Order, ambassador: Ambassador, first_item=...) -> 
 def _planned(touchpoint: Touchpoint) -> None:
     """Start the touchpoint's history and send it right after commit (the dispatcher would too)."""
     from notifications.history import touchpoint_record_planned
-    from notifications.tasks import enqueue_send
+    from notifications.queue import touchpoints_enqueue_on_commit
 
     touchpoint_record_planned([touchpoint], reason="endorsement")
-    transaction.on_commit(lambda pk=touchpoint.pk: enqueue_send(pk))
+    touchpoints_enqueue_on_commit([touchpoint.pk])
 
 
 class _Candidates:

@@ -1,19 +1,10 @@
-"""The touchpoint engine's knobs. Each is defined (with its default) in settings.py."""
+"""The touchpoint engine's knobs. Each is defined (with its default) in settings.py.
+
+Retries and stuck claims (TOUCHPOINT_MAX_ATTEMPTS, _RETRY_*, _STUCK_AFTER_SECONDS) are
+read by the touchpoint queue (notifications/queue.py), as every queue's are.
+"""
 
 from django.conf import settings
-
-
-def max_attempts() -> int:
-    """Attempts before a temporarily failing touchpoint is given up as `failed`."""
-    return int(settings.TOUCHPOINT_MAX_ATTEMPTS)
-
-
-def retry_base_seconds() -> float:
-    return float(settings.TOUCHPOINT_RETRY_BASE_SECONDS)
-
-
-def retry_max_seconds() -> float:
-    return float(settings.TOUCHPOINT_RETRY_MAX_SECONDS)
 
 
 def stuck_after_seconds() -> float:

@@ -3,7 +3,6 @@
 Called inside the transaction that writes the cause, so a crash loses neither.
 """
 
-from django.db import transaction
 from django.utils import timezone
 
 from followups.planning import followups_plan_for_new_orders
@@ -11,6 +10,7 @@ from followups.scheduling import next_business_day_start
 from notifications import conf, quiet_hours
 from notifications.history import touchpoint_record_planned, touchpoint_transition
 from notifications.models import Touchpoint
+from notifications.queue import touchpoints_enqueue_on_commit
 from notifications.selectors import (
     is_suppressed,
     shipment_channels_enabled,
@@ -174,8 +174,6 @@ def _send_due_after_commit(touchpoints: list[Touchpoint]) -> None:
 
     If the broker is down the beat dispatcher still finds the rows; nothing is lost.
     """
-    from notifications.tasks import enqueue_sends
-
     now = timezone.now()
     due = [
         touchpoint.pk
@@ -184,5 +182,4 @@ def _send_due_after_commit(touchpoints: list[Touchpoint]) -> None:
         and touchpoint.channel in (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS)
         and touchpoint.due_at <= now
     ]
-    if due:
-        transaction.on_commit(lambda: enqueue_sends(due))
+    touchpoints_enqueue_on_commit(due)

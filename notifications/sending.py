@@ -26,19 +26,19 @@ passed, so a slow provider never has a row sent by two workers.
 """
 
 import logging
-import random
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from notifications import conf, dispatch, quiet_hours
+from notifications import conf, quiet_hours
 from notifications.batch import batch_reads
 from notifications.builders import OutgoingEmail, OutgoingSms, get_builder
 from notifications.errors import SendError
 from notifications.history import touchpoint_transition
 from notifications.models import DeliveryAttempt, Touchpoint
+from notifications.queue import TOUCHPOINTS, touchpoints_claim, touchpoints_unclaim
 from notifications.selectors import is_suppressed, suppressed_addresses
 from notifications.tokens import unsubscribe_url
 from notifications.transports import default_from_email, send_email, send_sms
@@ -47,12 +47,6 @@ logger = logging.getLogger(__name__)
 
 S = Touchpoint.Status
 NOT_CLAIMED = "not-claimed"
-
-
-def retry_delay_seconds(attempt: int) -> float:
-    """Exponential backoff with a cap and jitter (half fixed, half random)."""
-    delay = min(conf.retry_max_seconds(), conf.retry_base_seconds() * 2 ** max(attempt - 1, 0))
-    return delay / 2 + random.uniform(0, delay / 2)
 
 
 def touchpoint_send(*, touchpoint_id: int) -> str:
@@ -68,7 +62,7 @@ def touchpoints_send(*, touchpoint_ids: list[int]) -> dict[int, str]:
     """
     results = {pk: NOT_CLAIMED for pk in touchpoint_ids}
     claimed_at = timezone.now()
-    won = dispatch.touchpoints_claim(touchpoint_ids=touchpoint_ids, now=claimed_at)
+    won = touchpoints_claim(touchpoint_ids=touchpoint_ids, now=claimed_at)
     if not won:
         return results
     touchpoints = _load_claimed(won)
@@ -77,7 +71,7 @@ def touchpoints_send(*, touchpoint_ids: list[int]) -> dict[int, str]:
         suppressed = _SuppressedRecipients(touchpoints)
         for n, touchpoint in enumerate(touchpoints):
             if timezone.now() > give_back_at:
-                dispatch.touchpoints_unclaim(
+                touchpoints_unclaim(
                     touchpoint_ids=[tp.pk for tp in touchpoints[n:]], claimed_at=claimed_at
                 )
                 break
@@ -356,6 +350,7 @@ def _record_failure(touchpoint: Touchpoint, attempt_id: int | None, err: SendErr
     after TOUCHPOINT_MAX_ATTEMPTS instead of retrying forever.
     """
     now = timezone.now()
+    policy = TOUCHPOINTS.policy()
     counted = {"attempts": touchpoint.attempts + 1} if attempt_id is None else {}
     attempts = counted.get("attempts", touchpoint.attempts)
     with transaction.atomic():
@@ -367,7 +362,7 @@ def _record_failure(touchpoint: Touchpoint, attempt_id: int | None, err: SendErr
                 finished_at=now,
                 error=str(err)[:2000],
             )
-        if err.permanent or attempts >= conf.max_attempts():
+        if err.permanent or policy.gives_up(attempts):
             why = "permanent error" if err.permanent else f"gave up after {attempts} attempts"
             touchpoint_transition(
                 touchpoint=touchpoint,
@@ -382,7 +377,7 @@ def _record_failure(touchpoint: Touchpoint, attempt_id: int | None, err: SendErr
 
                 suppression_add_for_touchpoint(touchpoint=touchpoint, reason=err.code)
         else:
-            delay = retry_delay_seconds(attempts)
+            delay = policy.backoff.seconds(attempts)
             touchpoint_transition(
                 touchpoint=touchpoint,
                 to_status=S.SCHEDULED,

@@ -1,17 +1,14 @@
 """Thin Celery tasks: load ids, call a service. Each is safe to run twice.
 
 No task is ever scheduled with eta/countdown: work due later is a row with a
-due time that the beat-driven dispatcher picks up.
+due time that the beat-driven dispatcher picks up. Services queue work by task
+name through notifications/queue.py and never import this module.
 """
-
-import logging
 
 from celery import shared_task
 
-from notifications.dispatch import batches, remember_queued, touchpoints_dispatch_due
+from notifications.dispatch import touchpoints_dispatch_due
 from notifications.sending import touchpoint_send, touchpoints_send
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -30,24 +27,6 @@ def send_touchpoints(touchpoint_ids: list[int]) -> int:
 def send_touchpoint(touchpoint_id: int) -> str:
     # One id: the shape queued before batches (messages may still wait in a queue).
     return touchpoint_send(touchpoint_id=touchpoint_id)
-
-
-def enqueue_send(touchpoint_id: int) -> None:
-    enqueue_sends([touchpoint_id])
-
-
-def enqueue_sends(touchpoint_ids: list[int]) -> None:
-    """Queue sends in batches; a broker outage is logged, the beat dispatcher retries later."""
-    for batch in batches(list(touchpoint_ids)):
-        try:
-            send_touchpoints.delay(batch)
-        except Exception:
-            logger.warning(
-                "broker unavailable; %d touchpoint(s) wait for the dispatcher",
-                len(touchpoint_ids),
-            )
-            return
-        remember_queued(batch)
 
 
 @shared_task(acks_late=True)

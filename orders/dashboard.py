@@ -101,7 +101,7 @@ def touchpoint_resend(*, merchant, order, kind: str, channel: str, actor) -> Tou
 
     A new row (its own cause) keeps the original's history and the one-send-per-row rule.
     """
-    from notifications.tasks import enqueue_send
+    from notifications.queue import touchpoints_enqueue_on_commit
 
     customer = order.customer
     consented = {
@@ -134,7 +134,7 @@ def touchpoint_resend(*, merchant, order, kind: str, channel: str, actor) -> Tou
             target=order.number,
             details={"kind": kind, "channel": channel, "touchpoint": touchpoint.pk},
         )
-        transaction.on_commit(lambda: enqueue_send(touchpoint.pk))
+        touchpoints_enqueue_on_commit([touchpoint.pk])
     return touchpoint
 
 

@@ -237,6 +237,16 @@ CELERY_BEAT_SCHEDULE = {
 WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_OUT_ALLOW_PRIVATE_TARGETS", DEBUG)
 WEBHOOKS_OUT_RETRY_BASE_SECONDS = env_float("WEBHOOKS_OUT_RETRY_BASE_SECONDS", 30.0)
 WEBHOOKS_OUT_MAX_ATTEMPTS = env_int("WEBHOOKS_OUT_MAX_ATTEMPTS", 8)
+WEBHOOKS_OUT_RETRY_MAX_SECONDS = env_float("WEBHOOKS_OUT_RETRY_MAX_SECONDS", 6 * 3600.0)
+# A delivery claimed longer ago than this belongs to a worker that died: sent again.
+WEBHOOKS_OUT_STUCK_AFTER_SECONDS = env_float("WEBHOOKS_OUT_STUCK_AFTER_SECONDS", 300.0)
+# Inbound shop deliveries that fail to apply: retried after 10 s, 30 s, 90 s … (tripling,
+# up to the cap), then kept as dead for the merchant to see. Like every work queue's
+# (postpurchase/queueing.py: TOUCHPOINT_, WEBHOOKS_OUT_, INBOUND_DELIVERY_), read as
+# <prefix>_MAX_ATTEMPTS, _RETRY_BASE_SECONDS, _RETRY_MAX_SECONDS (, _STUCK_AFTER_SECONDS).
+INBOUND_DELIVERY_MAX_ATTEMPTS = env_int("INBOUND_DELIVERY_MAX_ATTEMPTS", 8)
+INBOUND_DELIVERY_RETRY_BASE_SECONDS = env_float("INBOUND_DELIVERY_RETRY_BASE_SECONDS", 10.0)
+INBOUND_DELIVERY_RETRY_MAX_SECONDS = env_float("INBOUND_DELIVERY_RETRY_MAX_SECONDS", 3600.0)
 # Finished webhook deliveries (in and out) and uploaded CSV files are kept this long.
 DELIVERY_LOG_RETENTION_DAYS = env_int("DELIVERY_LOG_RETENTION_DAYS", 30)
 

@@ -12,9 +12,9 @@ import responses
 from django.utils import timezone
 
 from notifications import conf
-from notifications.dispatch import touchpoint_claim, touchpoints_claim
 from notifications.models import DeliveryAttempt, Suppression, Touchpoint
-from notifications.sending import retry_delay_seconds, touchpoints_send
+from notifications.queue import TOUCHPOINTS, touchpoint_claim, touchpoints_claim
+from notifications.sending import touchpoints_send
 from postpurchase.events import merchant_event
 from tests.notification_helpers import place_order, scan, send_due, ship, updates
 
@@ -161,7 +161,7 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(settings):
     settings.TOUCHPOINT_RETRY_BASE_SECONDS = 30
     settings.TOUCHPOINT_RETRY_MAX_SECONDS = 3600
     for attempt, full in [(1, 30), (2, 60), (3, 120), (8, 3600), (20, 3600)]:
-        delays = {retry_delay_seconds(attempt) for _ in range(50)}
+        delays = {TOUCHPOINTS.policy().backoff.seconds(attempt) for _ in range(50)}
         assert all(full / 2 <= d <= full for d in delays), attempt
         assert len(delays) > 1  # jittered, so retries of many rows spread out
 

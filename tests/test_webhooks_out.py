@@ -15,7 +15,7 @@ from django.utils import timezone
 from notifications.webhooks_out import selectors, signing
 from notifications.webhooks_out.models import WebhookDelivery
 from notifications.webhooks_out.services import (
-    retry_delay,
+    DELIVERIES,
     webhook_deliveries_due_ids,
     webhook_delivery_attempt,
     webhook_endpoint_create,
@@ -95,8 +95,9 @@ def test_a_failed_attempt_waits_for_its_due_time(merchant_a, endpoint_a, receive
 
 def test_backoff_doubles_and_is_capped(settings):
     settings.WEBHOOKS_OUT_RETRY_BASE_SECONDS = 30
-    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
-    assert retry_delay(30).total_seconds() == 6 * 3600
+    backoff = DELIVERIES.policy().backoff
+    assert [backoff.delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert backoff.delay(30).total_seconds() == 6 * 3600
 
 
 @pytest.mark.django_db

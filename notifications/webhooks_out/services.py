@@ -3,9 +3,7 @@
 import json
 import logging
 import secrets
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -17,20 +15,19 @@ from notifications.webhooks_out import signing, transport
 from notifications.webhooks_out.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from postpurchase.events import EVENT_NAMES
 from postpurchase.models import Merchant
+from postpurchase.queueing import TableQueue
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
-STUCK_AFTER = timedelta(minutes=5)
 
 
-def max_attempts() -> int:
-    return settings.WEBHOOKS_OUT_MAX_ATTEMPTS
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential: base, 2 x base, 4 x base, ... capped at six hours."""
-    base = settings.WEBHOOKS_OUT_RETRY_BASE_SECONDS
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+# Status.PENDING until due, claimed as Status.SENDING: the queue's defaults.
+DELIVERIES = TableQueue(
+    model=WebhookDelivery,
+    task="notifications.webhooks_out.tasks.deliver_webhook",
+    due_field="next_attempt_at",
+    settings_prefix="WEBHOOKS_OUT",
+)
 
 
 def _clean_events(events) -> list[str]:
@@ -91,26 +88,13 @@ def webhook_deliveries_create(
         }
         delivery.save()
         created.append(delivery)
-    for delivery in created:
-        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+    DELIVERIES.enqueue_on_commit([(delivery.pk,) for delivery in created])
     return created
-
-
-def _enqueue(delivery_id: int) -> None:
-    from notifications.webhooks_out.tasks import enqueue_delivery
-
-    enqueue_delivery(delivery_id)
 
 
 def webhook_delivery_claim(*, delivery_id: int) -> bool:
     """Win the right to send one delivery now: a conditional UPDATE only one sender wins."""
-    now = timezone.now()
-    return (
-        WebhookDelivery.objects.unscoped()
-        .filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now)
-        .update(status=Status.SENDING, claimed_at=now)
-        == 1
-    )
+    return bool(DELIVERIES.claim(ids=[delivery_id], now=timezone.now()))
 
 
 def body_bytes(payload: dict) -> bytes:
@@ -149,11 +133,11 @@ def _record(delivery: WebhookDelivery, result: transport.PostResult, *, permanen
     if result.ok:
         delivery.status = Status.DELIVERED
         delivery.delivered_at = now
-    elif permanent or delivery.attempts >= max_attempts():
+    elif permanent or DELIVERIES.policy().gives_up(delivery.attempts):
         delivery.status = Status.FAILED
     else:
         delivery.status = Status.PENDING
-        delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+        delivery.next_attempt_at = now + DELIVERIES.policy().backoff.delay(delivery.attempts)
     with transaction.atomic():
         WebhookAttempt.objects.create(
             merchant_id=delivery.merchant_id,
@@ -186,12 +170,5 @@ def _record(delivery: WebhookDelivery, result: transport.PostResult, *, permanen
 def webhook_deliveries_due_ids(*, limit: int = 500) -> list[int]:
     """Deliveries due now; a sender that died mid-request gives its claim back first."""
     now = timezone.now()
-    WebhookDelivery.objects.unscoped().filter(
-        status=Status.SENDING, claimed_at__lt=now - STUCK_AFTER
-    ).update(status=Status.PENDING, next_attempt_at=now)
-    return list(
-        WebhookDelivery.objects.unscoped()
-        .filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    DELIVERIES.release(DELIVERIES.stuck(now=now), next_attempt_at=now)
+    return DELIVERIES.due_ids(now=now, limit=limit)

@@ -1,13 +1,13 @@
 """Thin Celery tasks for outgoing webhooks. Each is safe to run twice."""
 
-import logging
-
 from celery import shared_task
 
 from notifications.webhooks_out.privacy import webhook_logs_expire
-from notifications.webhooks_out.services import webhook_deliveries_due_ids, webhook_delivery_attempt
-
-logger = logging.getLogger(__name__)
+from notifications.webhooks_out.services import (
+    DELIVERIES,
+    webhook_deliveries_due_ids,
+    webhook_delivery_attempt,
+)
 
 
 @shared_task(acks_late=True)
@@ -19,16 +19,8 @@ def deliver_webhook(delivery_id: int) -> str:
 def dispatch_webhooks() -> int:
     """What beat runs: queue every delivery that is due (first tries the broker lost, retries)."""
     ids = webhook_deliveries_due_ids()
-    for delivery_id in ids:
-        enqueue_delivery(delivery_id)
+    DELIVERIES.enqueue((delivery_id,) for delivery_id in ids)
     return len(ids)
-
-
-def enqueue_delivery(delivery_id: int) -> None:
-    try:
-        deliver_webhook.delay(delivery_id)
-    except Exception:
-        logger.warning("broker unavailable; webhook delivery %s waits for dispatch", delivery_id)
 
 
 @shared_task

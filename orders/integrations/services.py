@@ -1,7 +1,6 @@
 """Integration actions: connect a platform, store a verified delivery, apply it."""
 
 import logging
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,14 +23,25 @@ from orders.models import Order, Shipment
 from orders.serializers import OrderInput
 from orders.services import order_upsert, shipment_create, shipment_event_record
 from postpurchase.models import Merchant
+from postpurchase.queueing import ROW_LOCK, TableQueue
 from tracking.cache import order_changed as order_page_changed
 from tracking.carriers import easypost
 from tracking.carriers.services import tracker_update_apply
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 Status = InboundDelivery.Status
+
+
+# A lock claim: a delivery's effects and its outcome are written in the claim's
+# transaction, so a worker that dies applies all of it or none, and leaves nothing claimed.
+INBOUND = TableQueue(
+    model=InboundDelivery,
+    task="orders.integrations.tasks.process_inbound_delivery",
+    claimed=ROW_LOCK,  # Status.PENDING until done
+    settings_prefix="INBOUND_DELIVERY",
+    backoff_factor=3,  # 10 s, 30 s, 90 s …: quick for races, patient for outages
+)
 
 
 def integration_connect(*, merchant: Merchant, platform: str, secret: str) -> Integration:
@@ -47,11 +57,6 @@ def integration_connect(*, merchant: Merchant, platform: str, secret: str) -> In
     integration.is_active = True
     integration.save()
     return integration
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """10 s, 30 s, 90 s … capped at an hour: quick for races, patient for outages."""
-    return timedelta(seconds=min(10 * 3 ** max(attempts - 1, 0), 3600))
 
 
 def inbound_delivery_receive(
@@ -88,14 +93,8 @@ def inbound_delivery_receive(
     except IntegrityError:
         # A parallel redelivery won the race; it is the one that will be applied.
         return deliveries.filter(seen).first(), False
-    transaction.on_commit(lambda: _enqueue(row.pk))
+    INBOUND.enqueue_on_commit([(row.pk,)])
     return row, True
-
-
-def _enqueue(delivery_id: int) -> None:
-    from orders.integrations.tasks import enqueue_process
-
-    enqueue_process(delivery_id)
 
 
 def inbound_delivery_process(*, delivery_id: int) -> str:
@@ -106,16 +105,9 @@ def inbound_delivery_process(*, delivery_id: int) -> str:
     """
     now = timezone.now()
     with transaction.atomic():
-        row = (
-            InboundDelivery.objects.unscoped()
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("merchant")
-            .filter(pk=delivery_id, status=Status.PENDING, due_at__lte=now)
-            .first()
-        )
-        if row is None:
+        if not INBOUND.claim(ids=[delivery_id], now=now, count_attempt=True):
             return "skipped"
-        row.attempts += 1
+        row = INBOUND.rows().select_related("merchant").get(pk=delivery_id)
         try:
             with transaction.atomic():
                 outcome = _apply(row)
@@ -125,10 +117,11 @@ def inbound_delivery_process(*, delivery_id: int) -> str:
         except Exception as exc:
             logger.exception("inbound delivery %s failed (attempt %s)", row.pk, row.attempts)
             row.error = _error_text(exc)
-            if row.attempts >= MAX_ATTEMPTS:
+            policy = INBOUND.policy()
+            if policy.gives_up(row.attempts):
                 row.status = Status.DEAD
             else:
-                row.due_at = now + retry_delay(row.attempts)
+                row.due_at = now + policy.backoff.delay(row.attempts)
         else:
             row.status = outcome
             row.error = ""
@@ -253,8 +246,7 @@ def _release_waiting(*, merchant: Merchant, source: str, order_external_id: str)
         InboundDelivery.objects.for_merchant(merchant).filter(pk__in=waiting).update(
             status=Status.PENDING, due_at=timezone.now()
         )
-        for pk in waiting:
-            transaction.on_commit(lambda pk=pk: _enqueue(pk))
+        INBOUND.enqueue_on_commit([(pk,) for pk in waiting])
 
 
 def apply_fulfillment_update(*, merchant: Merchant, source: str, update: FulfillmentUpdate) -> str:
@@ -340,9 +332,4 @@ def inbound_due_ids(*, limit: int = 500) -> list[int]:
     InboundDelivery.objects.unscoped().filter(status=Status.WAITING).filter(
         Exists(order_exists)
     ).update(status=Status.PENDING, due_at=timezone.now())
-    return list(
-        InboundDelivery.objects.unscoped()
-        .filter(status=Status.PENDING, due_at__lte=timezone.now())
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return INBOUND.due_ids(now=timezone.now(), limit=limit)

@@ -1,13 +1,9 @@
 """Thin Celery tasks for incoming webhooks. Each is safe to run twice."""
 
-import logging
-
 from celery import shared_task
 
 from orders.integrations.privacy import integration_logs_expire
-from orders.integrations.services import inbound_delivery_process, inbound_due_ids
-
-logger = logging.getLogger(__name__)
+from orders.integrations.services import INBOUND, inbound_delivery_process, inbound_due_ids
 
 
 @shared_task(acks_late=True)
@@ -19,19 +15,8 @@ def process_inbound_delivery(delivery_id: int) -> str:
 def dispatch_inbound_deliveries() -> int:
     """What beat runs: queue every stored delivery that is due (new, retried or released)."""
     ids = inbound_due_ids()
-    for delivery_id in ids:
-        enqueue_process(delivery_id)
+    INBOUND.enqueue((delivery_id,) for delivery_id in ids)
     return len(ids)
-
-
-def enqueue_process(delivery_id: int) -> None:
-    """Queue a delivery; with the broker down the row waits for the beat dispatcher."""
-    try:
-        process_inbound_delivery.delay(delivery_id)
-    except Exception:
-        logger.warning(
-            "broker unavailable; inbound delivery %s waits for dispatch", delivery_id, exc_info=True
-        )
 
 
 @shared_task
