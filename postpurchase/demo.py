@@ -16,7 +16,9 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -732,6 +734,8 @@ def _people(merchant: Merchant) -> None:
 
 def _catalogue(merchant: Merchant) -> None:
     for sku, name, category, price, rank, tags in PRODUCTS:
+    from postpurchase.demo_images import demo_image_url  # it draws from this module's data
+
         slug = sku.lower()
         Product.objects.for_merchant(merchant).update_or_create(
             sku=sku,
@@ -748,7 +752,7 @@ def _catalogue(merchant: Merchant) -> None:
                     CURRENCY[locale][0]: str(_money(Decimal(price), locale))
                     for locale in ("de", "en")
                 },
-                "image_url": f"{SHOP}/media/products/{slug}.jpg",
+                "image_url": demo_image_url(slug),
                 "url": f"{SHOP}/products/{slug}",
                 "best_seller_rank": rank,
             },
@@ -806,7 +810,7 @@ def _order(merchant: Merchant, spec: DemoOrder, now: dt.datetime) -> Order:
             "name": products[sku].name_for(locale),
             "quantity": quantity,
             "unit_price": str(_money(products[sku].price, locale)),
-            "image_url": products[sku].image_url,
+            "image_url": _api_url(products[sku].image_url),
             "product_url": products[sku].url,
         }
         for sku, quantity in spec.items
@@ -858,6 +862,17 @@ def _order(merchant: Merchant, spec: DemoOrder, now: dt.datetime) -> Order:
 
 
 def _valid(serializer_class, payload: dict) -> dict:
+def _api_url(url: str) -> str:
+    """The picture's URL where the API takes it: a PUBLIC_BASE_URL on a one-word host (a
+    compose service name, the tests' "testserver") is no URL to it, so the item goes
+    without (its page shows the placeholder; the catalogue keeps the picture)."""
+    try:
+        URLValidator()(url)
+    except ValidationError:
+        return ""
+    return url
+
+
     serializer = serializer_class(data=payload)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

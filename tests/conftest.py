@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from notifications import sms
 from postpurchase.models import Membership, User
 from postpurchase.services import api_key_create, merchant_create
+from tests.chromium import browser, open_page  # noqa: F401  (Chromium fixtures for any test)
 
 SERVICES_CONFIGURED = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"

@@ -2,12 +2,10 @@
 
 import pytest
 
-from tests.chromium import browser, open_page  # noqa: F401  (fixtures)
-
 pytestmark = pytest.mark.browser
 
 
-def test_docs_page_lists_the_operations_without_csp_violations(live_server, open_page):  # noqa: F811
+def test_docs_page_lists_the_operations_without_csp_violations(live_server, open_page):
     tab = open_page()
     tab.page.goto(f"{live_server.url}/api/docs/")
     operation = tab.page.locator(".opblock-post", has_text="/api/v1/orders/").first

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.chromium import DESKTOP, PHONE, browser, open_page  # noqa: F401  (fixtures)
+from tests.chromium import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.error_test_urls")]
 
@@ -12,7 +12,7 @@ def _style_of(page, selector: str, prop: str) -> str:
 
 
 @pytest.mark.parametrize(("viewport", "width"), [(PHONE, "phone"), (DESKTOP, "desktop")])
-def test_404_in_german_is_styled_and_fits(live_server, open_page, viewport, width):  # noqa: F811
+def test_404_in_german_is_styled_and_fits(live_server, open_page, viewport, width):
     tab = open_page(viewport, locale="de")
     response = tab.page.goto(f"{live_server.url}/no-such-page/")
     assert response.status == 404
@@ -24,7 +24,7 @@ def test_404_in_german_is_styled_and_fits(live_server, open_page, viewport, widt
     assert tab.csp_violations() == []
 
 
-def test_500_is_styled(live_server, open_page):  # noqa: F811
+def test_500_is_styled(live_server, open_page):
     tab = open_page(DESKTOP, locale="en")
     response = tab.page.goto(f"{live_server.url}/boom/")
     assert response.status == 500
@@ -33,7 +33,7 @@ def test_500_is_styled(live_server, open_page):  # noqa: F811
     assert tab.csp_violations() == []
 
 
-def test_404_on_a_tracking_link_is_styled_on_a_phone(live_server, open_page):  # noqa: F811
+def test_404_on_a_tracking_link_is_styled_on_a_phone(live_server, open_page):
     tab = open_page(PHONE, locale="da")
     response = tab.page.goto(f"{live_server.url}/t/abc/no/such/")
     assert response.status == 404
