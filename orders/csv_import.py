@@ -11,11 +11,12 @@ Why not django-import-export (weighed for #18.7, with the product CSV in
 orders/dashboard.py): its import writes model rows, and an order must go through
 order_upsert, shipment_create and shipment_event_record so touchpoints are planned,
 buyers matched and events deduplicated as through the API; it is built around the
-admin, while merchants import in their dashboard, scoped to their shop; and its
-two-step confirm keeps the upload in storage between requests. The product import is
+admin, while merchants import in their dashboard, scoped to their shop; its confirm
+step keeps the file in a temporary storage of its own, where ours is a tenant-scoped
+CsvImport row (listed as history, imported once under a lock). The product import is
 about 90 lines over ProductForm (the same rules and messages as the form, all rows or
 none, errors by line, names and prices per language and currency); a resource class
-with tenant scoping, widgets for tags and per-locale columns would be no shorter.
+with tenant scoping and widgets for tags and per-locale columns would be no shorter.
 For the merchant both are one file in, a preview or a line-numbered list of errors out.
 """
 
