@@ -99,17 +99,27 @@ def test_finished_logs_expire_after_the_retention_period(merchant_a, mette, sett
         status="waiting",
     )
     csv = CsvImport.objects.create(merchant=merchant_a, filename="o.csv", content="a,b", sha256="x")
-    InboundDelivery.objects.unscoped().update(received_at=timezone.now() - dt.timedelta(days=31))
-    CsvImport.objects.unscoped().update(created_at=timezone.now() - dt.timedelta(days=31))
-    WebhookDelivery.objects.unscoped().update(status="delivered")
+    InboundDelivery.objects.unscoped(reason="test: ages every merchant's log rows").update(
+        received_at=timezone.now() - dt.timedelta(days=31)
+    )
+    CsvImport.objects.unscoped(reason="test: ages every merchant's log rows").update(
+        created_at=timezone.now() - dt.timedelta(days=31)
+    )
+    WebhookDelivery.objects.unscoped(reason="test: ages every merchant's log rows").update(
+        status="delivered"
+    )
     old_enough = timezone.now() + dt.timedelta(days=29)
 
     assert webhook_logs_expire(now=old_enough) == 0  # 29 days: kept
     assert webhook_logs_expire(now=timezone.now() + dt.timedelta(days=31), batch=1) == 1
-    assert not WebhookDelivery.objects.unscoped().exists()
+    assert not WebhookDelivery.objects.unscoped(
+        reason="test: ages every merchant's log rows"
+    ).exists()
 
     assert integration_logs_expire(batch=1) == 2  # the applied order delivery and the CSV file
-    assert list(InboundDelivery.objects.unscoped().all()) == [waiting]  # still to be applied
+    assert list(
+        InboundDelivery.objects.unscoped(reason="test: ages every merchant's log rows").all()
+    ) == [waiting]  # still to be applied
     csv.refresh_from_db()
     assert csv.content == "" and csv.filename == "o.csv"
 

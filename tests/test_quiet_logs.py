@@ -27,7 +27,14 @@ def test_idle_ticks_log_nothing_at_info_and_a_tick_that_worked_does(client, api_
 
         order = order_in_state(api_a, state="in_transit", external_id="Q-1", locale="en")
         client.get(f"/t/{order.tracking_token}/", HTTP_USER_AGENT=PHONE)
-        wait_for(lambda: TrackingVisit.objects.unscoped().filter(order=order).exists(), timeout=30)
+        wait_for(
+            lambda: (
+                TrackingVisit.objects.unscoped(reason="test: the visit the page view wrote")
+                .filter(order=order)
+                .exists()
+            ),
+            timeout=30,
+        )
         flushed = wait_for(
             lambda: re.search(
                 r"flush_tracking_visits\[.*\] succeeded in .*: 1", worker_log.read_text()

@@ -331,7 +331,11 @@ def test_views_of_a_deleted_order_are_dropped_not_stuck(client, api_a, order):
     Order.objects.for_merchant(order.merchant).filter(pk=order_id).delete()
     assert visits_flush() == 2
     assert visits_of(other).count() == 1
-    assert not TrackingVisit.objects.unscoped().filter(order_id=order_id).exists()
+    assert (
+        not TrackingVisit.objects.unscoped(reason="test: any merchant's visit of that order")
+        .filter(order_id=order_id)
+        .exists()
+    )
     assert visit_buffer.pending_count() == 0
 
 

@@ -61,7 +61,9 @@ def create_order(api, *, external_id: str, locale: str = "da", items=None, **ove
         payload["items"] = items
     response = api.post("/api/v1/orders/", payload, format="json")
     assert response.status_code in (200, 201), response.json()
-    return Order.objects.unscoped().get(pk=response.json()["id"])
+    return Order.objects.unscoped(reason="test: the row the API just created").get(
+        pk=response.json()["id"]
+    )
 
 
 def add_shipment(api, order, *, carrier="GLS", number="00340434161234567890", eta=None, items=None):
@@ -72,7 +74,9 @@ def add_shipment(api, order, *, carrier="GLS", number="00340434161234567890", et
         body["items"] = items
     response = api.post(f"/api/v1/orders/{order.pk}/shipments/", body, format="json")
     assert response.status_code == 201, response.json()
-    return Shipment.objects.unscoped().get(pk=response.json()["id"])
+    return Shipment.objects.unscoped(reason="test: the row the API just created").get(
+        pk=response.json()["id"]
+    )
 
 
 def add_event(api, shipment, status, *, hours_ago: float, location="", message=""):
@@ -102,7 +106,7 @@ def order_in_state(
     eta = timezone.localdate() + timedelta(days=eta_days) if eta_days is not None else None
     shipment = add_shipment(api, order, eta=eta)
     tell_story(api, shipment, state)
-    return Order.objects.unscoped().get(pk=order.pk)
+    return Order.objects.unscoped(reason="test: the row the API just created").get(pk=order.pk)
 
 
 def catalogue(merchant, *, base_url="https://shop.example.com", image_base=None) -> dict:

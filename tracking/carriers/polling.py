@@ -36,6 +36,9 @@ SOON_STATUSES = frozenset(
 CLAIM_LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
+# Why the poller passes the tenant wall (postpurchase/tenancy.py).
+POLLING = "the polling pass takes due trackers of every merchant"
+BY_PK = "by primary key: the tracker or account the polling pass took"
 
 
 def carrier_tracker_start(*, merchant: Merchant, shipment: Shipment) -> CarrierTracker | None:
@@ -59,12 +62,12 @@ def poll_interval(status: str) -> timedelta:
 def due_tracker_ids(*, now, limit: int) -> list[int]:
     """Due trackers, across merchants, whose merchant has an unpaused account at the carrier."""
     usable = (
-        CarrierAccount.objects.unscoped()
+        CarrierAccount.objects.unscoped(reason=POLLING)
         .filter(merchant=OuterRef("merchant"), carrier=OuterRef("carrier"))
         .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
     )
     return list(
-        CarrierTracker.objects.unscoped()
+        CarrierTracker.objects.unscoped(reason=POLLING)
         .filter(next_poll_at__lte=now)
         .filter(Exists(usable))
         .order_by("next_poll_at")
@@ -75,7 +78,7 @@ def due_tracker_ids(*, now, limit: int) -> list[int]:
 def carrier_tracker_claim(*, tracker_id: int, now) -> bool:
     """Take a due tracker for this worker; False if another one took it first."""
     return bool(
-        CarrierTracker.objects.unscoped()
+        CarrierTracker.objects.unscoped(reason=BY_PK)
         .filter(pk=tracker_id, next_poll_at__lte=now)
         .update(next_poll_at=now + CLAIM_LEASE)
     )
@@ -83,7 +86,9 @@ def carrier_tracker_claim(*, tracker_id: int, now) -> bool:
 
 def _account_failed(account: CarrierAccount, *, error: str, now) -> CarrierAccount:
     with transaction.atomic():
-        account = CarrierAccount.objects.unscoped().select_for_update().get(pk=account.pk)
+        account = (
+            CarrierAccount.objects.unscoped(reason=BY_PK).select_for_update().get(pk=account.pk)
+        )
         if account.paused_until and account.paused_until > now:
             return account  # another worker already counted this outage
         account.failures += 1
@@ -95,7 +100,7 @@ def _account_failed(account: CarrierAccount, *, error: str, now) -> CarrierAccou
 
 
 def _account_answered(account: CarrierAccount, *, now) -> None:
-    CarrierAccount.objects.unscoped().filter(pk=account.pk).update(
+    CarrierAccount.objects.unscoped(reason=BY_PK).filter(pk=account.pk).update(
         failures=0, paused_until=None, last_error="", last_success_at=now
     )
 
@@ -106,7 +111,9 @@ def carrier_tracker_poll(*, tracker_id: int, now=None) -> str:
     if not carrier_tracker_claim(tracker_id=tracker_id, now=now):
         return "taken"
     tracker = (
-        CarrierTracker.objects.unscoped().select_related("shipment", "merchant").get(pk=tracker_id)
+        CarrierTracker.objects.unscoped(reason=BY_PK)
+        .select_related("shipment", "merchant")
+        .get(pk=tracker_id)
     )
     merchant, shipment = tracker.merchant, tracker.shipment
     if shipment.status in FINAL_STATUSES:
