@@ -733,9 +733,9 @@ def _people(merchant: Merchant) -> None:
 
 
 def _catalogue(merchant: Merchant) -> None:
-    for sku, name, category, price, rank, tags in PRODUCTS:
     from postpurchase.demo_images import demo_image_url  # it draws from this module's data
 
+    for sku, name, category, price, rank, tags in PRODUCTS:
         slug = sku.lower()
         Product.objects.for_merchant(merchant).update_or_create(
             sku=sku,
@@ -861,7 +861,6 @@ def _order(merchant: Merchant, spec: DemoOrder, now: dt.datetime) -> Order:
     return order
 
 
-def _valid(serializer_class, payload: dict) -> dict:
 def _api_url(url: str) -> str:
     """The picture's URL where the API takes it: a PUBLIC_BASE_URL on a one-word host (a
     compose service name, the tests' "testserver") is no URL to it, so the item goes
@@ -873,6 +872,7 @@ def _api_url(url: str) -> str:
     return url
 
 
+def _valid(serializer_class, payload: dict) -> dict:
     serializer = serializer_class(data=payload)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
