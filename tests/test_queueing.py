@@ -5,6 +5,8 @@ guarantees; their own tests show each queue's behaviour on top. Tested here thro
 of them: webhook deliveries (a status claim) and inbound deliveries (a lock claim).
 """
 
+import ast
+import graphlib
 import random
 import subprocess
 import sys
@@ -308,3 +310,54 @@ def test_an_enqueue_with_the_broker_down_loses_nothing(merchant_a, tmp_path):
         assert row.pk in LOCK_CLAIM.due_ids(now=timezone.now(), limit=1000)
         assert LOCK_CLAIM.enqueue([(row.pk,)]) == 1  # the beat pass, the broker up again
         wait_for(lambda: LOCK_CLAIM.rows().get(pk=row.pk).status == "ignored")
+
+
+# --- who hands work to whom: tasks import services, never the reverse ---
+
+QUEUE_MODULES = [
+    "notifications.dispatch",
+    "notifications.sending",
+    "notifications.queue",
+    "notifications.tasks",
+    "notifications.webhooks_out.services",
+    "notifications.webhooks_out.tasks",
+    "orders.integrations.services",
+    "orders.integrations.tasks",
+]
+
+
+def _imports(module: str) -> set[str]:
+    """Every project module `module` imports, at its top or inside a function."""
+    tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_no_module_but_a_task_module_imports_a_task_module():
+    code = [
+        path
+        for app in ("postpurchase", "orders", "tracking", "notifications", "followups")
+        for path in (ROOT / app).rglob("*.py")
+        if path.name not in ("tasks.py", "celery.py") and "migrations" not in path.parts
+    ]
+    importers = [
+        str(path.relative_to(ROOT))
+        for path in code
+        if any(
+            name.endswith(".tasks") or ".tasks." in name
+            for name in _imports(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        )
+    ]
+    assert importers == []
+
+
+def test_the_queues_modules_import_one_another_without_a_circle():
+    edges = {module: _imports(module) & set(QUEUE_MODULES) for module in QUEUE_MODULES}
+    order = list(graphlib.TopologicalSorter(edges).static_order())  # raises on a cycle
+    assert order.index("notifications.queue") < order.index("notifications.sending")
+    assert order.index("notifications.sending") < order.index("notifications.dispatch")
