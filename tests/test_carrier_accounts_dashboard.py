@@ -122,3 +122,10 @@ def test_merchant_b_connecting_leaves_merchant_a_account_alone(bob, merchant_a, 
 def test_signed_out_visitor_is_sent_to_sign_in():
     response = Client().get(PAGE)
     assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_the_audit_log_names_the_carrier_change_in_the_owners_words(alice, merchant_a):
+    client = signed_in(alice)
+    client.post(PAGE, GLS_FORM)
+    page = client.get("/dashboard/audit/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert ">Fragtkonto forbundet</td>" in page  # the code itself only in the cell's title

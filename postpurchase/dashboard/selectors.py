@@ -378,6 +378,8 @@ def audit_action_label(action: str) -> str:
         "customer.call_consent_withdrawn": _("Buyer withdrew consent to calls"),
         "customer.erased": _("Buyer's personal data erased"),
         "ambassador.enrolled": _("Ambassador added"),
+        "carrier_account.connected": _("Carrier account connected"),
+        "carrier_account.removed": _("Carrier account removed"),
         "notifications.updated": _("Notification settings changed"),
         "message_template.created": _("Message template saved"),
         "template.updated": _("Message template saved"),
