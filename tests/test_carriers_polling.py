@@ -283,3 +283,19 @@ def test_credentials_are_stored_encrypted(merchant_a):
     assert "gls-secret-nordic" not in stored.credentials_encrypted
     assert stored.credentials["client_secret"] == "gls-secret-nordic"
     assert "gls-secret-nordic" not in repr(stored)
+
+
+@pytest.mark.parametrize("name", ["DHL Express", "dhl-paket", "GLS Denmark", "FedEx Ground"])
+def test_a_service_name_of_a_polled_carrier_is_polled_at_that_carrier(merchant_a, name):
+    shipment = shipped(merchant_a, name, tracking_number="X-1")
+    assert shipment.carrier_tracker.carrier == name.split()[0].split("-")[0].lower()
+
+
+def test_removing_the_account_mid_pass_asks_nobody(merchant_a, carrier_api):
+    account = connect(merchant_a, "gls")
+    shipment = shipped(merchant_a, "GLS")
+    from tracking.carriers.services_accounts import carrier_account_remove
+
+    carrier_account_remove(merchant=merchant_a, account_id=account.pk)
+    assert poll(shipment) == "no account"
+    assert carrier_api.tracking_requests() == []

@@ -41,11 +41,30 @@ POLLING = "the polling pass takes due trackers of every merchant"
 BY_PK = "by primary key: the tracker or account the polling pass took"
 
 
+# Names shops give one carrier's services: the same karrio extension tracks them all.
+CARRIER_ALIASES = {
+    "dhlexpress": "dhl",
+    "dhlpaket": "dhl",
+    "dhlparcel": "dhl",
+    "glsdenmark": "gls",
+    "glsgermany": "gls",
+    "fedexexpress": "fedex",
+    "fedexground": "fedex",
+}
+
+
+def polled_carrier(carrier: str) -> str | None:
+    """The CARRIER_SPECS key a shipment's carrier name is polled as, if any."""
+    key = carrier_key(carrier)
+    key = CARRIER_ALIASES.get(key, key)
+    return key if key in karrio_client.CARRIER_SPECS else None
+
+
 def carrier_tracker_start(*, merchant: Merchant, shipment: Shipment) -> CarrierTracker | None:
     """Start polling a new shipment if karrio knows its carrier (no account needed yet:
     it is polled from the moment the merchant connects one)."""
-    carrier = carrier_key(shipment.carrier)
-    if carrier not in karrio_client.CARRIER_SPECS or shipment.status in FINAL_STATUSES:
+    carrier = polled_carrier(shipment.carrier)
+    if carrier is None or shipment.status in FINAL_STATUSES:
         return None
     # A new shipment has no tracker yet: one INSERT, nothing read.
     return CarrierTracker.objects.create(
@@ -123,7 +142,8 @@ def carrier_tracker_poll(*, tracker_id: int, now=None) -> str:
     account = CarrierAccount.objects.for_merchant(merchant).filter(carrier=tracker.carrier).first()
     if account is None:
         # Removed since it was found due: wait for a new account, asking nobody.
-        return _reschedule(tracker, now=now, status=shipment.status, error="no account")
+        _reschedule(tracker, now=now, status=shipment.status, error="no account")
+        return "no account"
     if account.paused_until and account.paused_until > now:
         # Paused by another parcel's failure in this same pass.
         tracker.next_poll_at = account.paused_until

@@ -7,10 +7,9 @@ from django.utils.translation import gettext as _
 
 from orders.models import Shipment
 from postpurchase.models import Merchant
-from tracking.carrier_links import carrier_key
 from tracking.carriers.karrio_client import CARRIER_SPECS
 from tracking.carriers.models import CarrierAccount, CarrierTracker
-from tracking.carriers.polling import FINAL_STATUSES
+from tracking.carriers.polling import FINAL_STATUSES, polled_carrier
 
 
 def carrier_account_connect(*, merchant: Merchant, carrier: str, credentials: dict, actor=None):
@@ -53,7 +52,7 @@ def _trackers_for_open_shipments(*, merchant: Merchant, carrier: str) -> None:
         [
             CarrierTracker(merchant=merchant, shipment=s, carrier=carrier, next_poll_at=now)
             for s in open_shipments.iterator()
-            if carrier_key(s.carrier) == carrier
+            if polled_carrier(s.carrier) == carrier
         ],
         ignore_conflicts=True,
     )
