@@ -552,7 +552,16 @@ class ProductForm(TenantModelForm, forms.ModelForm):
                     initial=names.get(code, ""),
                 )
         self.order_fields(
-            ["sku", "name", *(f"name_{code}" for code, _n in LOCALES), "category", "tags"]
+            [
+                "sku",
+                "name",
+                *(f"name_{code}" for code, _n in LOCALES),
+                "category",
+                "tags",
+                "price",
+                "currency",
+                "other_prices",
+            ]
         )
 
     def name_fields(self) -> list[str]:

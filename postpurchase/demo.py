@@ -100,7 +100,8 @@ PRODUCTS = [
     ("CARE-OAK-KIT", "Oak care kit: soap and oil", "care", "249", 10, ["oak", "care"]),
 ]
 
-# The catalogue's names for Danish and German buyers (the English one is in PRODUCTS).
+# The catalogue's names in Danish (the shop's default language: a product's `name`) and
+# German; the English one is in PRODUCTS.
 PRODUCT_NAMES = {
     "SOFA-HYGGE-3": ("Hygge 3-personers sofa, havre bouclé", "Hygge 3-Sitzer-Sofa, Bouclé Hafer"),
     "SOFA-FJORD-2": (
@@ -741,10 +742,10 @@ def _catalogue(merchant: Merchant) -> None:
             sku=sku,
             defaults={
                 "merchant": merchant,
-                "name": name,
+                "name": PRODUCT_NAMES[sku][0],
                 "category": category,
                 "tags": tags,
-                "names": dict(zip(("da", "de"), PRODUCT_NAMES[sku], strict=True)),
+                "names": {"en": name, "de": PRODUCT_NAMES[sku][1]},
                 "price": Decimal(price),
                 "currency": "DKK",
                 # Its prices for German (EUR) and English (GBP) buyers: no kroner for them.

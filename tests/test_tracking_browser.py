@@ -434,3 +434,24 @@ def test_pickup_parcel_shows_pickup_steps_in_german_on_a_phone(
     assert all(s["fits"] for s in steps), steps
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "pickup-steps-de-phone.png"))
+
+
+@pytest.mark.services
+def test_carrier_words_are_drawn_smaller_and_muted_under_the_status(
+    live_server, shop, api_a, page_at, transactional_db
+):
+    """#17.3: a German buyer reads our German status; the carrier's English is a quiet second line."""
+    order = order_in_state(api_a, state="in_transit", external_id="2102", items=_items(live_server))
+    page = page_at(PHONE)
+    page.goto(f"{live_server.url}/t/{order.tracking_token}/?lang=de")
+    latest = page.locator(".timeline__event--latest")
+    assert latest.locator(".timeline__label").inner_text() == "Unterwegs"
+    # Screen readers hear it introduced as the carrier's note; the eye sees the words alone.
+    assert latest.locator(".timeline__message").inner_text().endswith("\nParcel sorted at the hub")
+    style = """el => { const s = getComputedStyle(el);
+        return {size: parseFloat(s.fontSize), color: s.color}; }"""
+    label = latest.locator(".timeline__label").evaluate(style)
+    note = latest.locator(".timeline__message").evaluate(style)
+    meta = latest.locator(".timeline__meta").evaluate(style)
+    assert note["size"] < label["size"]
+    assert note["color"] == meta["color"] != label["color"]
