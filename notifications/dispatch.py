@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 SENDABLE_CHANNELS = (Touchpoint.Channel.EMAIL, Touchpoint.Channel.SMS)
 S = Touchpoint.Status
+RECOVERED = "by touchpoint: the attempts of a claim the recovery pass took back"
 
 
 def due_touchpoint_ids(*, limit: int = 1000) -> list[int]:
@@ -55,7 +56,7 @@ def touchpoints_recover_stuck(*, now=None) -> list[int]:
         # Only the one who moved it (a claimed_at match would be stricter, but the
         # conditional status update already makes this single-winner).
         if moved:
-            DeliveryAttempt.all_merchants.filter(
+            DeliveryAttempt.objects.unscoped(reason=RECOVERED).filter(
                 touchpoint_id=touchpoint.pk, outcome=DeliveryAttempt.Outcome.IN_PROGRESS
             ).update(
                 outcome=DeliveryAttempt.Outcome.ABANDONED,

@@ -143,7 +143,9 @@ def _branding_context(merchant, *, locale: str) -> dict:
 def _record_template_error(touchpoint: Touchpoint, error: str) -> None:
     if error:
         payload = {**touchpoint.payload, "template_error": error[:500]}
-        Touchpoint.all_merchants.filter(pk=touchpoint.pk).update(payload=payload)
+        Touchpoint.objects.unscoped(reason="by primary key: the touchpoint being built").filter(
+            pk=touchpoint.pk
+        ).update(payload=payload)
         touchpoint.payload = payload
 
 

@@ -46,6 +46,7 @@ from notifications.transports import default_from_email, send_email, send_sms
 logger = logging.getLogger(__name__)
 
 S = Touchpoint.Status
+CLAIMED = "by primary key: rows this worker claimed, of any merchant"
 NOT_CLAIMED = "not-claimed"
 
 
@@ -82,7 +83,8 @@ def touchpoints_send(*, touchpoint_ids: list[int]) -> dict[int, str]:
 def _load_claimed(touchpoint_ids: list[int]) -> list[Touchpoint]:
     """The claimed rows with everything their builders read, in three queries."""
     touchpoints = list(
-        Touchpoint.all_merchants.filter(pk__in=touchpoint_ids)
+        Touchpoint.objects.unscoped(reason=CLAIMED)
+        .filter(pk__in=touchpoint_ids)
         .select_related("order__customer", "merchant__branding", "merchant__messaging_preferences")
         .prefetch_related("order__items", "order__shipments")
         .order_by("due_at", "pk")
@@ -216,11 +218,13 @@ def _start_attempt(touchpoint: Touchpoint) -> int | None:
         attempt_id = _start_attempt_in_one_statement(touchpoint, number, now)
     else:
         with transaction.atomic():
-            ours = Touchpoint.all_merchants.filter(
-                pk=touchpoint.pk, status=S.SENDING, claimed_at=touchpoint.claimed_at
-            ).update(attempts=number, claimed_at=now, updated_at=now)
+            ours = (
+                Touchpoint.objects.unscoped(reason=CLAIMED)
+                .filter(pk=touchpoint.pk, status=S.SENDING, claimed_at=touchpoint.claimed_at)
+                .update(attempts=number, claimed_at=now, updated_at=now)
+            )
             attempt_id = (
-                DeliveryAttempt.all_merchants.create(
+                DeliveryAttempt.objects.create(
                     merchant_id=touchpoint.merchant_id,
                     touchpoint_id=touchpoint.pk,
                     number=number,
@@ -312,7 +316,7 @@ def _record_sent(touchpoint: Touchpoint, attempt_id: int, *, provider_id: str, r
         if not moved:
             # A delivery webhook beat us to it (delivered/failed already): keep its
             # status, but record what was sent.
-            Touchpoint.all_merchants.filter(pk=touchpoint.pk).update(**fields)
+            Touchpoint.objects.unscoped(reason=CLAIMED).filter(pk=touchpoint.pk).update(**fields)
             touchpoint.refresh_from_db(fields=["status"])
 
 
@@ -355,7 +359,7 @@ def _record_failure(touchpoint: Touchpoint, attempt_id: int | None, err: SendErr
     attempts = counted.get("attempts", touchpoint.attempts)
     with transaction.atomic():
         if attempt_id is not None:
-            DeliveryAttempt.all_merchants.filter(pk=attempt_id).update(
+            DeliveryAttempt.objects.unscoped(reason=CLAIMED).filter(pk=attempt_id).update(
                 outcome=DeliveryAttempt.Outcome.PERMANENT_ERROR
                 if err.permanent
                 else DeliveryAttempt.Outcome.TEMPORARY_ERROR,

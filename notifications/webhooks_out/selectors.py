@@ -16,7 +16,12 @@ def webhook_delivery_log(*, merchant: Merchant, endpoint_id: int | None = None, 
         WebhookDelivery.objects.for_merchant(merchant)
         .select_related("endpoint")
         .prefetch_related(
-            Prefetch("log", queryset=WebhookAttempt.all_merchants.order_by("attempted_at", "id"))
+            Prefetch(
+                "log",
+                queryset=WebhookAttempt.objects.for_merchant(merchant).order_by(
+                    "attempted_at", "id"
+                ),
+            )
         )
         .order_by("-created_at", "-id")
     )

@@ -106,7 +106,11 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
     """Send one delivery if it is due and ours to send. Returns its status afterwards."""
     if not webhook_delivery_claim(delivery_id=delivery_id):
         return "skipped"
-    delivery = WebhookDelivery.objects.unscoped().select_related("endpoint").get(pk=delivery_id)
+    delivery = (
+        WebhookDelivery.objects.unscoped(reason="by primary key: the delivery this worker claimed")
+        .select_related("endpoint")
+        .get(pk=delivery_id)
+    )
     endpoint = delivery.endpoint
     body = body_bytes(delivery.payload)
     headers = {

@@ -50,16 +50,18 @@ def _inbound_erase(*, merchant, customer, orders) -> int:
 
 register_buyer_data(name="shop_webhooks", export=_inbound_export, erase=_inbound_erase)
 
+RETENTION = "daily retention pass over every merchant's shop deliveries and uploads"
+
 
 def integration_logs_expire(*, now=None, batch: int = 5000) -> int:
     """Delete finished webhook bodies and blank uploaded CSV files past the retention period."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.DELIVERY_LOG_RETENTION_DAYS)
-    finished = InboundDelivery.objects.unscoped().filter(
+    finished = InboundDelivery.objects.unscoped(reason=RETENTION).filter(
         status__in=FINISHED, received_at__lt=cutoff
     )
     removed = delete_in_slices(finished, batch=batch)
     removed += (
-        CsvImport.objects.unscoped()
+        CsvImport.objects.unscoped(reason=RETENTION)
         .filter(created_at__lt=cutoff)
         .exclude(content="")
         .update(content="")

@@ -30,6 +30,8 @@ from tracking.carriers.services import tracker_update_apply
 
 logger = logging.getLogger(__name__)
 
+RELEASE = "the beat pass releases every merchant's waiting shop deliveries"
+
 Status = InboundDelivery.Status
 
 
@@ -326,10 +328,10 @@ def _nearest_safe_status(shipment: Shipment) -> str:
 
 def inbound_due_ids(*, limit: int = 500) -> list[int]:
     """Deliveries due now, after first releasing fulfillments whose order has since arrived."""
-    order_exists = Order.objects.unscoped().filter(
+    order_exists = Order.objects.unscoped(reason=RELEASE).filter(
         merchant=OuterRef("merchant"), external_id=OuterRef("order_external_id")
     )
-    InboundDelivery.objects.unscoped().filter(status=Status.WAITING).filter(
+    InboundDelivery.objects.unscoped(reason=RELEASE).filter(status=Status.WAITING).filter(
         Exists(order_exists)
     ).update(status=Status.PENDING, due_at=timezone.now())
     return INBOUND.due_ids(now=timezone.now(), limit=limit)
