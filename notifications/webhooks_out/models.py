@@ -10,7 +10,7 @@ from orders.integrations import secretbox
 from postpurchase.tenancy import TenantModel
 
 
-class WebhookEndpoint(TenantModel):
+class WebhookEndpoint(secretbox.EncryptedSecret, TenantModel):
     """A URL of the merchant's that wants some of our events."""
 
     url = models.URLField(max_length=500)
@@ -30,14 +30,6 @@ class WebhookEndpoint(TenantModel):
 
     def __repr__(self):
         return f"<WebhookEndpoint {self.pk} merchant={self.merchant_id} {self.url}>"
-
-    @property
-    def secret(self) -> str:
-        return secretbox.decrypt(self.secret_encrypted)
-
-    @secret.setter
-    def secret(self, value: str) -> None:
-        self.secret_encrypted = secretbox.encrypt(value)
 
 
 class WebhookDelivery(TenantModel):

@@ -15,7 +15,7 @@ class Platform(models.TextChoices):
     EASYPOST = "easypost", "EasyPost"
 
 
-class Integration(TenantModel):
+class Integration(secretbox.EncryptedSecret, TenantModel):
     """A merchant's connection to one platform, with the secret that signs its webhooks."""
 
     platform = models.CharField(max_length=20, choices=Platform.choices)
@@ -38,14 +38,6 @@ class Integration(TenantModel):
     def __repr__(self):
         # Keep the secret out of tracebacks and debug pages.
         return f"<Integration {self.pk} {self.platform} merchant={self.merchant_id}>"
-
-    @property
-    def secret(self) -> str:
-        return secretbox.decrypt(self.secret_encrypted)
-
-    @secret.setter
-    def secret(self, value: str) -> None:
-        self.secret_encrypted = secretbox.encrypt(value)
 
 
 class InboundDelivery(TenantModel):

@@ -37,3 +37,16 @@ def decrypt(token: str) -> str:
         return _box().decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):
         return ""
+
+
+class EncryptedSecret:
+    """A model's `secret`, read and written in clear, kept in `secret_encrypted`
+    (a TextField the model declares)."""
+
+    @property
+    def secret(self) -> str:
+        return decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = encrypt(value)
