@@ -34,8 +34,10 @@ class TenantManager(models.Manager):
             raise TenantScopeError(f"{self.model.__name__}: for_merchant() needs a saved merchant")
         return super().get_queryset().filter(merchant=merchant)
 
-    def unscoped(self, *, reason: str = "") -> models.QuerySet:
+    def unscoped(self, *, reason: str) -> models.QuerySet:
         """Every merchant's rows. `reason`: why this work spans merchants (see above)."""
+        if not reason.strip():
+            raise TenantScopeError(f"{self.model.__name__}.objects.unscoped() needs a reason")
         return super().get_queryset()
 
     def create(self, **kwargs):
