@@ -767,7 +767,15 @@ def product_import(request):
     return render(
         request,
         "orders/dashboard/product_import.html",
-        {"result": result, "columns": PRODUCT_CSV_COLUMNS},
+        {
+            "result": result,
+            "columns": PRODUCT_CSV_COLUMNS,
+            "optional_columns": [
+                *(f"name_{code}" for code in _other_languages(request.merchant.default_locale)),
+                "price_EUR",
+                "price_GBP",
+            ],
+        },
         status=status,
     )
 

@@ -338,3 +338,8 @@ def test_csv_with_an_unreadable_price_imports_nothing(merchant_a, alice):
     assert response.status_code == 400
     assert "Line 2" in response.content.decode()
     assert not Product.objects.for_merchant(merchant_a).exists()
+
+
+def test_the_import_page_names_the_optional_columns(merchant_a, alice):
+    html = _owner(alice).get(reverse("dashboard:product_import")).content.decode()
+    assert "<code>name_en,name_de,price_EUR,price_GBP</code>" in html
