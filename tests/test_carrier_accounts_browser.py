@@ -43,3 +43,28 @@ def test_carriers_page_fits_a_phone(browser, live_server, merchant_a, alice):
     assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     phone.screenshot(path=str(ARTIFACTS / "carriers-phone.png"), full_page=True)
     context.close()
+
+
+def test_the_tracking_page_shows_the_scans_polled_from_gls(
+    browser, live_server, merchant_a, settings
+):
+    from tests.carrier_helpers import carriers_faked
+    from tests.fake_carriers import carrier_fixture
+    from tracking.carriers.polling import carrier_tracker_poll
+
+    with carriers_faked(settings) as gls:
+        connect(merchant_a, "gls")
+        shipment = shipped(merchant_a, "GLS")
+        gls.script("60483186262", carrier_fixture("gls", "delivered"))
+        assert carrier_tracker_poll(tracker_id=shipment.carrier_tracker.pk) == "done"
+    url = f"{live_server.url}/t/{shipment.order.tracking_token}/"
+    for width, lang in ((390, "da"), (1280, "de")):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(f"{url}?lang={lang}")
+        assert page.locator(".timeline__message", has_text="The parcel has been delivered.").count()
+        assert page.locator("a[href='https://gls-group.com/track/60483186262']").count()
+        page.screenshot(
+            path=str(ARTIFACTS / f"carriers-tracking-{lang}-{width}.png"), full_page=True
+        )
+        context.close()
