@@ -17,7 +17,6 @@ from tests.tracking_helpers import (
     create_order,
     order_in_state,
 )
-from tests.tracking_test_urls import product_image
 from tracking.models import CrossSellClick, CrossSellRule, Rating, TrackingVisit
 from tracking.services import visits_flush
 
@@ -375,26 +374,19 @@ _CONTRAST_JS = """(selector) => {
 
 
 @pytest.mark.services
-def test_demo_orders_render_in_every_state(live_server, page_at, transactional_db):
+def test_demo_orders_render_in_every_state(live_server, page_at, settings, transactional_db):
     """The orders `make run` loads: each page works at phone width, the logo included."""
     from orders.models import Order
     from postpurchase import demo
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # The demo's product pictures are drawn by the app at PUBLIC_BASE_URL, as in make run.
+    settings.PUBLIC_BASE_URL = live_server.url
     result = demo.load_demo()
     orders = list(Order.objects.for_merchant(result["merchant"]).prefetch_related("shipments"))
     statuses = {s.status for order in orders for s in order.shipments.all()}
     assert statuses >= {"label_created", "in_transit", "delivered"}
     page = page_at(PHONE)
-    # The demo shop's pictures live on a made-up domain: answer for it, as its CDN would.
-    page.route(
-        f"{demo.SHOP}/**",
-        lambda route: route.fulfill(
-            status=200,
-            content_type="image/svg+xml",
-            body=product_image(None, route.request.url.rsplit("/", 1)[-1].split(".")[0]).content,
-        ),
-    )
     for order in orders:
         response = page.goto(f"{live_server.url}/t/{order.tracking_token}/")
         assert response.status == 200, order.number
