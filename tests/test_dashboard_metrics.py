@@ -65,9 +65,7 @@ def make_history(merchant, seed: int, staff: list) -> list[dict]:
             visit = TrackingVisit.objects.create(
                 merchant=merchant, order=order, client_hash="x", source=source
             )
-            TrackingVisit.objects.unscoped(
-                reason="test: back-dates a row of the world it built"
-            ).filter(pk=visit.pk).update(visited_at=at)
+            TrackingVisit.objects.for_merchant(merchant).filter(pk=visit.pk).update(visited_at=at)
         congrats_status = rng.choice(["sent", "delivered", "failed", "scheduled"])
         sent_at = placed + dt.timedelta(minutes=1) if congrats_status != "scheduled" else None
         Touchpoint.objects.create(
@@ -139,25 +137,19 @@ def make_history(merchant, seed: int, staff: list) -> list[dict]:
             row = CrossSellImpression.objects.create(
                 merchant=merchant, order=order, product=plaid, slot=1
             )
-            CrossSellImpression.objects.unscoped(
-                reason="test: back-dates a row of the world it built"
-            ).filter(pk=row.pk).update(shown_at=at)
+            CrossSellImpression.objects.for_merchant(merchant).filter(pk=row.pk).update(shown_at=at)
         fact["clicks"] = fact["impressions"][:1] if rng.random() < 0.4 else []
         for at in fact["clicks"]:
             row = CrossSellClick.objects.create(
                 merchant=merchant, order=order, product=plaid, slot=1
             )
-            CrossSellClick.objects.unscoped(
-                reason="test: back-dates a row of the world it built"
-            ).filter(pk=row.pk).update(clicked_at=at)
+            CrossSellClick.objects.for_merchant(merchant).filter(pk=row.pk).update(clicked_at=at)
         fact["rating"] = None
         if rng.random() < 0.5:
             score = rng.randint(1, 5)
             rated_at = placed + dt.timedelta(days=rng.randint(0, 6))
             rating = Rating.objects.create(merchant=merchant, order=order, score=score)
-            Rating.objects.unscoped(reason="test: back-dates a row of the world it built").filter(
-                pk=rating.pk
-            ).update(created_at=rated_at)
+            Rating.objects.for_merchant(merchant).filter(pk=rating.pk).update(created_at=rated_at)
             fact["rating"] = (score, rated_at)
         facts.append(fact)
     return facts
@@ -372,9 +364,9 @@ def test_visits_long_ago_do_not_put_an_order_at_risk_now(merchant_a):
         visit = TrackingVisit.objects.create(
             merchant=merchant_a, order=order, client_hash="x", source="direct"
         )
-        TrackingVisit.objects.unscoped(
-            reason="test: back-dates a row of the world it built"
-        ).filter(pk=visit.pk).update(visited_at=NOW - dt.timedelta(days=days_ago))
+        TrackingVisit.objects.for_merchant(merchant_a).filter(pk=visit.pk).update(
+            visited_at=NOW - dt.timedelta(days=days_ago)
+        )
 
     assert not orders_at_risk(merchant=merchant_a, now=NOW).exists()
     assert orders_at_risk(merchant=merchant_a, now=NOW - dt.timedelta(days=20)).count() == 1

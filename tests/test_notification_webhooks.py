@@ -18,6 +18,12 @@ pytestmark = pytest.mark.django_db
 TOKEN = "test-twilio-auth-token"
 
 
+def merchant_suppresses(merchant, channel: str, address: str) -> bool:
+    """The merchant's own opt-out row for the address (not a platform-wide STOP)."""
+    rows = Suppression.objects.for_merchant(merchant)
+    return rows.filter(channel=channel, address=address).exists()
+
+
 def twilio_post(client, path, data, *, token=TOKEN, base="http://testserver", **headers):
     signature = RequestValidator(token).compute_signature(base + path, data)
     return client.post(path, data, HTTP_X_TWILIO_SIGNATURE=signature, **headers)
@@ -83,11 +89,7 @@ def test_twilio_undelivered_with_an_invalid_number_fails_and_suppresses(
     assert twilio_post(client, path, data).status_code == 204
     annas_sent_sms.refresh_from_db()
     assert annas_sent_sms.status == "failed"
-    assert (
-        Suppression.objects.for_merchant(merchant_a)
-        .filter(channel="sms", address="+4520123456")
-        .exists()
-    )
+    assert merchant_suppresses(merchant_a, "sms", "+4520123456")
 
 
 def test_sms_stop_opts_the_number_out_at_once_and_start_opts_back_in(
@@ -253,23 +255,24 @@ def test_esp_open_is_recorded_once_and_counts_in_the_metrics(api_a, merchant_a):
     assert congratulation_emails(merchant=merchant_a, period=period)["opened"] == 1
 
 
+def esp_hard_bounce(callback_code: str):
+    """Postmark reports that the message with this callback code bounced hard."""
+    return Client().post(
+        "/n/webhooks/anymail/postmark/tracking/",
+        _postmark_event("Bounce", "pm-1", callback_code),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=_basic(),
+    )
+
+
 def test_esp_hard_bounce_fails_the_touchpoint_and_suppresses_the_address(api_a, merchant_a):
     place_order(api_a)
     send_due()
     congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
-    Client().post(
-        "/n/webhooks/anymail/postmark/tracking/",
-        _postmark_event("Bounce", "pm-1", congratulation.callback_code),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=_basic(),
-    )
+    esp_hard_bounce(congratulation.callback_code)
     congratulation.refresh_from_db()
     assert congratulation.status == "failed"
-    assert (
-        Suppression.objects.for_merchant(merchant_a)
-        .filter(channel="email", address="anna@example.com")
-        .exists()
-    )
+    assert merchant_suppresses(merchant_a, "email", "anna@example.com")
 
 
 def test_esp_webhook_without_the_secret_is_rejected_and_changes_nothing(api_a, merchant_a):

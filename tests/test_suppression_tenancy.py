@@ -17,7 +17,12 @@ from notifications.models import Suppression, Touchpoint
 from notifications.selectors import is_suppressed
 from postpurchase.tenancy import TenantManager, TenantScopeError
 from tests.notification_helpers import place_order, send_due
-from tests.test_notification_webhooks import _basic, _postmark_event, _unsubscribe_link, twilio_post
+from tests.test_notification_webhooks import (
+    _unsubscribe_link,
+    esp_hard_bounce,
+    merchant_suppresses,
+    twilio_post,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -89,13 +94,8 @@ def test_a_hard_bounce_at_a_leaves_bs_messages_to_the_address(api_a, api_b, merc
     place_order(api_a, "A-1")
     send_due()
     congratulation = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation")
-    Client().post(
-        "/n/webhooks/anymail/postmark/tracking/",
-        _postmark_event("Bounce", "pm-1", congratulation.callback_code),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=_basic(),
-    )
-    assert Suppression.objects.for_merchant(merchant_a).filter(reason="hard_bounce").exists()
+    esp_hard_bounce(congratulation.callback_code)
+    assert merchant_suppresses(merchant_a, "email", "anna@example.com")
     _b_congratulates_anna(api_b, merchant_b)
 
 
