@@ -184,11 +184,11 @@ class TableQueue:
         for args in calls:
             try:
                 task.delay(*args)
-            except Exception:
+            except Exception as exc:  # kombu's OperationalError, or a timeout under it
                 logger.warning(
-                    "broker unavailable; %s jobs wait for the beat pass",
+                    "broker unavailable (%s); %s jobs wait for the beat pass",
+                    exc,
                     self.model._meta.verbose_name,
-                    exc_info=True,
                 )
                 break
             sent += 1
