@@ -1,0 +1,25 @@
+"""Percentiles and latency summaries for the results."""
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def rounded(value, digits=1):
+    return None if value is None else round(value, digits)
+
+
+def summary(latencies: list[float], expected: int) -> dict:
+    missing = expected - len(latencies)
+    # Missing deliveries count as infinitely late, so p99 cannot hide them.
+    padded = latencies + [float("inf")] * missing
+    return {
+        "p50_s": rounded(percentile(padded, 50), 3),
+        "p99_s": rounded(percentile(padded, 99), 3),
+        "max_s": rounded(max(latencies), 3) if latencies else None,
+        "missing": missing,
+    }
