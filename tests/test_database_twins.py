@@ -2,9 +2,10 @@
 
 Four hot paths run one PostgreSQL statement where the ORM would need several, and the
 embedded SQLite of `make run` runs the ORM instead (timed in #18.2: the statements
-take a quarter to a half of the ORM's time per call, so they stay). These tests run on
-whichever database the suite has; .ci/run runs this module (and the other `sqlite`
-marked tests) a second time on SQLite, so both twins of each place are tested in CI.
+take a quarter to a half of the ORM's time per call, so they stay). The queues' lock
+claim skips locked rows where the database can (tests/test_queueing.py). These tests
+run on whichever database the suite has; .ci/run runs this module (and the other
+`sqlite` marked tests) a second time on SQLite, so both twins of each place are tested.
 """
 
 import ast
@@ -26,16 +27,33 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 S = Touchpoint.Status
 
-# Every `connection.vendor` branch in the code, by file and function: a new one needs
-# its twin tested here (or by another `sqlite` marked test) before it joins this list.
+# Every branch on `connection.vendor` or `connection.features` in the code, by file and
+# function: a new one needs its twin tested here (or by another `sqlite` marked test)
+# before it joins this list.
 TWINS = {
     ("orders/services.py", "_order_and_customer_found"),
     ("notifications/selectors.py", "suppressed_addresses"),
     ("notifications/sending.py", "_start_attempt"),
     ("notifications/history.py", "_move_with_history"),
+    ("postpurchase/queueing.py", "claim"),  # FOR UPDATE SKIP LOCKED: tests/test_queueing.py
 }
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("postpurchase", "orders", "tracking", "notifications", "followups")
+
+
+def _asks_the_database(node: ast.AST) -> bool:
+    """`connection.vendor` or `connection.features.<anything>`."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr == "vendor" and isinstance(node.value, ast.Name):
+        return node.value.id == "connection"
+    inner = node.value
+    return (
+        isinstance(inner, ast.Attribute)
+        and inner.attr == "features"
+        and isinstance(inner.value, ast.Name)
+        and inner.value.id == "connection"
+    )
 
 
 def _vendor_branches() -> set[tuple[str, str]]:
@@ -47,13 +65,7 @@ def _vendor_branches() -> set[tuple[str, str]]:
             for node in ast.walk(ast.parse(path.read_text())):
                 if not isinstance(node, ast.FunctionDef):
                     continue
-                if any(
-                    isinstance(inner, ast.Attribute)
-                    and inner.attr == "vendor"
-                    and isinstance(inner.value, ast.Name)
-                    and inner.value.id == "connection"
-                    for inner in ast.walk(node)
-                ):
+                if any(_asks_the_database(inner) for inner in ast.walk(node)):
                     found.add((path.relative_to(ROOT).as_posix(), node.name))
     return found
 

@@ -29,6 +29,9 @@ from tests.processes import ROOT, celery_worker, process_env, wait_for
 # deliveries (pending, held by the claimer's transaction).
 STATUS_CLAIM, LOCK_CLAIM = DELIVERIES, INBOUND
 
+# The claims' SQL asks what the database can (SKIP LOCKED): also run on SQLite in CI.
+pytestmark = pytest.mark.sqlite
+
 
 def concurrent_connections(test):
     """Real threads, each on its own PostgreSQL connection, on committed rows."""
