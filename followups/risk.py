@@ -31,7 +31,7 @@ from django.utils.translation import ngettext
 
 from notifications.models import Touchpoint
 from orders.models import PROBLEM_STATUSES, Order, Shipment, ShipmentStatus
-from tracking.models import Rating, TrackingVisit
+from tracking.models import DeliveryInstruction, Rating, TrackingVisit
 
 WEIGHT_VISITS = 20
 WEIGHT_MANY_VISITS = 10
@@ -42,6 +42,7 @@ WEIGHT_HIGH_VALUE = 10
 WEIGHT_FIRST_TIME = 10
 WEIGHT_CONCERNED = 30
 WEIGHT_LOW_RATING = 30
+WEIGHT_DELIVERY_ANSWER = 15
 
 # Ratings at or under this many stars (of 5) need a call: see followups/ratings.py.
 LOW_RATING = 2
@@ -112,6 +113,9 @@ def annotate_risk_signals(calls: QuerySet, *, merchant, today: dt.date) -> Query
                 call__order=order_ref, outcome=Outcome.REACHED_CONCERNED
             )
         ),
+        risk_delivery_answer=Exists(
+            DeliveryInstruction.objects.for_merchant(merchant).filter(order=order_ref)
+        ),
     )
 
 
@@ -128,6 +132,10 @@ def assess(call, *, high_value: Decimal) -> RiskAssessment:
     if call.risk_shipment_problem:
         score += WEIGHT_SHIPMENT_PROBLEM
         reasons.append(_("Shipment is delayed or has a problem"))
+    if call.risk_delivery_answer:
+        # The buyer had to step in after a failed delivery: worth a word on the call.
+        score += WEIGHT_DELIVERY_ANSWER
+        reasons.append(_("Answered a failed delivery"))
     if call.risk_delivery_overdue:
         score += WEIGHT_DELIVERY_OVERDUE
         reasons.append(_("Estimated delivery date has passed"))

@@ -16,6 +16,7 @@ EVENT_NAMES = (
     "call.completed",
     "rating.received",
     "risk.raised",
+    "delivery.instruction",
 )
 
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("integrations/", include("orders.integrations.urls")),
     path("dashboard/", include("orders.integrations.dashboard_urls")),
     path("dashboard/", include("tracking.carriers.dashboard_urls")),
+    path("dashboard/", include("tracking.delivery.dashboard_urls")),
     path("dashboard/webhooks/", include("notifications.webhooks_out.urls")),
     path("api/v1/", include("followups.api_urls")),
     path("calls/", include("followups.urls")),

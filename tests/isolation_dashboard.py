@@ -220,6 +220,10 @@ def dashboard_probes(Probe) -> dict:
             check=lambda w, r: r.content.decode().count("badge-inactive") == 5,
         )
     ]
+    # A's buyer answered a failed delivery: B's list shows nothing of it.
+    probes["deliveries-dashboard:list"] = [
+        Probe(auth="dashboard", expect="no-leak", kwargs=with_a(_a_delivery_answer))
+    ]
     probes["carriers-dashboard:account-remove"] = [
         Probe(
             auth="dashboard",
@@ -237,4 +241,17 @@ def _a_carrier_account(w):
         merchant=w.merchant_a,
         carrier="gls",
         credentials={"client_id": "SOFA-SECRET-A", "client_secret": "Holmgaard-Secret"},
+    )
+
+
+def _a_delivery_answer(w):
+    from tracking.delivery.models import DeliveryInstruction
+
+    return DeliveryInstruction.objects.create(
+        merchant=w.merchant_a,
+        order=w.order_a,
+        shipment=w.shipment_a,
+        shipment_status="attempt_failed",
+        choice="instruction",
+        note="Holmgaard-Secret",
     )

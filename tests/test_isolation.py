@@ -82,6 +82,8 @@ PUBLIC = {
     # B's lookup never finds A's orders, and A's token cannot redirect to B's products.
     "tracking:page": "order page by unguessable token, or the merchant's public lookup form",
     "tracking:rating": "buyer's rating, authorised by the order's tracking token",
+    "tracking:delivery": "buyer's answer to a failed delivery, authorised by the order's "
+    "tracking token (tests/test_delivery_answers.py)",
     "tracking:click": "cross-sell redirect, authorised by the tracking token; only that "
     "merchant's products",
     "tracking:theme": "CSS generated from colours in the URL; no merchant data",

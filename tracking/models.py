@@ -161,3 +161,4 @@ class CrossSellClick(TenantModel):
 
 # Carrier polling keeps its models beside its code; Django finds them through this import.
 from tracking.carriers.models import CarrierAccount, CarrierTracker  # noqa: E402, F401
+from tracking.delivery.models import DeliveryInstruction  # noqa: E402, F401

@@ -25,6 +25,7 @@ from postpurchase.models import Branding
 from tracking import cache as page_cache
 from tracking import headers, selectors
 from tracking.carrier_links import carrier_name, carrier_tracking_url
+from tracking.delivery.services import NEEDS_ANSWER
 from tracking.formatting import format_date, format_money, format_time
 from tracking.theme import STYLESHEET_VERSION, Theme, theme_for_branding
 
@@ -372,6 +373,13 @@ def _context(order: Order, *, locale: str, branding: Branding, csrf_placeholder:
                 "tracking_number": shipment.tracking_number,
                 "carrier_url": carrier_tracking_url(shipment.carrier, shipment.tracking_number),
                 "problem": _problem(shipment.status, merchant.name),
+                # A failed delivery the buyer can fix on their own page (tracking/delivery/).
+                "fix_url": (
+                    reverse("tracking:delivery", kwargs={"token": order.tracking_token})
+                    + f"?lang={locale}"
+                    if shipment.status in NEEDS_ANSWER
+                    else ""
+                ),
                 "events": events,
                 "items": [
                     {**item_views[si.line_item_id], "quantity": si.quantity}

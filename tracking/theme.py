@@ -7,7 +7,7 @@ stylesheet is generated from the numbers, so nothing but `#rrggbb` can come out.
 import re
 from dataclasses import dataclass
 
-STYLESHEET_VERSION = "4"  # bump when static/tracking/tracking.css changes meaning
+STYLESHEET_VERSION = "5"  # bump when static/tracking/tracking.css changes meaning
 
 HEX_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
