@@ -15,6 +15,7 @@ from django.utils import timezone
 from followups import risk
 from notifications.webhooks_out.models import WebhookDelivery
 from notifications.webhooks_out.services import webhook_endpoint_create
+from orders.models import Order
 from orders.services import shipment_event_record
 from tests.dashboard_world import place_order, ship
 from tests.followups_factories import call_of, make_due_now
@@ -162,3 +163,47 @@ def test_merchant_b_sees_none_of_merchant_a_answers(bob, missed):
     client.force_login(bob)
     html = client.get("/dashboard/deliveries/").content.decode()
     assert "Ring hos naboen" not in html and "#1042" not in html
+
+
+def test_metrics_count_answers_and_what_became_of_the_answered_parcels(merchant_a, alice):
+    from postpurchase.dashboard import metrics
+
+    def failed_parcel(number, *end):
+        order = place_order(merchant_a, number)
+        ship(merchant_a, order, "label_created", "attempt_failed", *end)
+        return order
+
+    answered_delivered = failed_parcel("1", "delivered")
+    answered_returned = failed_parcel("2", "returned_to_sender")
+    failed_parcel("3")  # nobody answered
+    place_order(merchant_a, "4")  # never failed: not counted
+    for order in (answered_delivered, answered_returned):
+        from tracking.delivery.services import delivery_instruction_record
+
+        delivery_instruction_record(
+            merchant=merchant_a,
+            order=order,
+            shipment=order.shipments.get(),
+            data={"choice": "pickup"},
+        )
+    period = metrics.period_last_days(merchant=merchant_a, days=30, now=timezone.now())
+    for order in Order.objects.for_merchant(merchant_a):
+        order.placed_at = timezone.now() - dt.timedelta(days=1)
+        order.save(update_fields=["placed_at"])
+    row = metrics.failed_deliveries(merchant=merchant_a, period=period)
+    assert (
+        row["failed"],
+        row["answered"],
+        row["answered_delivered"],
+        row["answered_returned"],
+    ) == (
+        3,
+        2,
+        1,
+        1,
+    )
+    assert (row["answer_rate"], row["saved_rate"]) == (0.6667, 0.5)
+    client = Client()
+    client.force_login(alice)
+    html = client.get("/dashboard/metrics/?lang=en").content.decode()
+    assert "data-failed-deliveries" in html and "66.7" in html

@@ -80,3 +80,18 @@ def test_the_owner_reads_the_answers_on_a_desktop_and_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
         page.screenshot(path=str(ARTIFACTS / f"deliveries-dashboard-{width}.png"), full_page=True)
         context.close()
+
+
+def test_the_metrics_page_shows_what_answers_did(browser, live_server, merchant_a, alice):
+    from tests.test_dashboard_browser import sign_in
+
+    order = place_order(merchant_a, "79", placed_at=timezone.now().isoformat())
+    ship(merchant_a, order, "label_created", "attempt_failed")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    sign_in(page, live_server, "alice@nordic.example", "alice-password-1")
+    page.goto(f"{live_server.url}/dashboard/metrics/")
+    section = page.locator("[data-failed-deliveries]")
+    assert section.get_by_text("Gescheiterte Zustellungen").count() >= 1
+    section.screenshot(path=str(ARTIFACTS / "deliveries-metrics-de.png"))
+    context.close()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from followups.models import FollowUpCall, Outcome
 from notifications.models import Touchpoint
-from orders.models import Order, Shipment, ShipmentStatus
+from orders.models import Order, Shipment, ShipmentEvent, ShipmentStatus
 from postpurchase.models import Merchant
 from tracking.models import Rating, TrackingVisit
 from tracking.selectors import crosssell_stats
@@ -258,6 +258,51 @@ def outcomes(*, merchant: Merchant, period: Period) -> dict:
     }
 
 
+def failed_deliveries(*, merchant: Merchant, period: Period) -> dict:
+    """Parcels of the period's orders that failed to arrive (attempt failed, problem, pickup
+    point): how many the buyer answered (tracking/delivery/), and of those, how many were
+    delivered rather than returned."""
+    from tracking.delivery.models import DeliveryInstruction
+    from tracking.delivery.services import NEEDS_ANSWER
+
+    failed = Shipment.objects.for_merchant(merchant).filter(
+        Exists(
+            ShipmentEvent.objects.for_merchant(merchant).filter(
+                shipment=OuterRef("pk"), status__in=NEEDS_ANSWER
+            )
+        )
+    )
+    answered = failed.filter(
+        Exists(DeliveryInstruction.objects.for_merchant(merchant).filter(shipment=OuterRef("pk")))
+    )
+    row = (
+        Order.objects.for_merchant(merchant)
+        .filter(period.q("placed_at"))
+        .annotate(
+            failed_count=count_per_order(failed),
+            answered_count=count_per_order(answered),
+            delivered_count=count_per_order(answered.filter(status=ShipmentStatus.DELIVERED)),
+            returned_count=count_per_order(
+                answered.filter(status=ShipmentStatus.RETURNED_TO_SENDER)
+            ),
+        )
+        .aggregate(
+            failed=Coalesce(Sum("failed_count"), 0),
+            answered=Coalesce(Sum("answered_count"), 0),
+            answered_delivered=Coalesce(Sum("delivered_count"), 0),
+            answered_returned=Coalesce(Sum("returned_count"), 0),
+        )
+    )
+    return {
+        **row,
+        "answer_rate": _ratio(row["answered"], row["failed"]),
+        # Of the answered parcels that reached an end: delivered, not sent back.
+        "saved_rate": _ratio(
+            row["answered_delivered"], row["answered_delivered"] + row["answered_returned"]
+        ),
+    }
+
+
 def daily_counts(*, queryset, field: str, period: Period) -> list[int]:
     """Rows per local day of the period, zero-filled: one GROUP BY query."""
     counts = dict(
@@ -303,6 +348,7 @@ def all_metrics(*, merchant: Merchant, period: Period, now: dt.datetime | None =
         "calls": follow_up_calls(merchant=merchant, period=period, now=now),
         "outcomes": outcomes(merchant=merchant, period=period),
         "cross_sell": cross_sell(merchant=merchant, period=period),
+        "failed_deliveries": failed_deliveries(merchant=merchant, period=period),
         "calls_by_manager": calls_by_account_manager(merchant=merchant, period=period, now=now),
         "series": daily_series(merchant=merchant, period=period),
     }
@@ -335,6 +381,9 @@ FLAT_METRICS = [
     ("outcomes", "return_rate", "Return-to-sender rate", "rate"),
     ("outcomes", "average", "Average rating", "number"),
     ("outcomes", "ratings", "Ratings received", "count"),
+    ("failed_deliveries", "failed", "Failed deliveries", "count"),
+    ("failed_deliveries", "answer_rate", "Failed deliveries the buyer answered", "rate"),
+    ("failed_deliveries", "saved_rate", "Answered failed deliveries delivered", "rate"),
 ]
 
 

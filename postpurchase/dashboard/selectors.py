@@ -351,6 +351,25 @@ def metrics_page(*, merchant: Merchant, period) -> dict:
             card("cross_sell", "ctr", _("Click-through rate"), kind="rate"),
             card("cross_sell", "attributed_revenue", _("Attributed revenue"), kind="money"),
         ],
+        "failed_delivery_cards": [
+            card("failed_deliveries", "failed", _("Failed deliveries"), bad_when_up=True),
+            card(
+                "failed_deliveries",
+                "answer_rate",
+                _("Answered by the buyer"),
+                kind="rate",
+                hint=_(
+                    "Share of failed deliveries whose buyer chose a new day, pickup or instruction."
+                ),
+            ),
+            card(
+                "failed_deliveries",
+                "saved_rate",
+                _("Answered, then delivered"),
+                kind="rate",
+                hint=_("Of the answered parcels that arrived or went back: the share delivered."),
+            ),
+        ],
         "update_rates": {
             channel: _display(updates["by_channel"][channel]["delivery_rate"], "rate")
             for channel in ("email", "sms")
