@@ -95,6 +95,12 @@ def _shipment_email(status: str) -> tuple[str, str]:
         ),
     }
     subject, body = texts.get(status, texts["in_transit"])
+    if status in ("attempt_failed", "exception", "available_for_pickup"):
+        # The buyer can fix a failed delivery themselves (tracking/delivery/).
+        body += " " + _(
+            "Tell us how you want it: a new day, pickup or an instruction for the driver: "
+            "{{ delivery_url }}"
+        )
     return subject, _greeting() + "\n\n" + body
 
 
@@ -110,16 +116,19 @@ def _shipment_sms(status: str) -> str:
             "{{ shop_name }}: your order arrives today. Track: {{ tracking_url }}"
         ),
         "available_for_pickup": _(
-            "{{ shop_name }}: your order is ready for pickup. Details: {{ tracking_url }}"
+            "{{ shop_name }}: your order is ready for pickup. Rather have it delivered? "
+            "{{ delivery_url }}"
         ),
         "attempt_failed": _(
-            "{{ shop_name }}: we missed you. New attempt next working day. Info: {{ tracking_url }}"
+            "{{ shop_name }}: we missed you. Choose a new day, pickup or leave a note: "
+            "{{ delivery_url }}"
         ),
         "delayed": _(
             "{{ shop_name }}: your order is delayed but on its way. No action needed: {{ tracking_url }}"
         ),
         "exception": _(
-            "{{ shop_name }}: a delivery problem. We are on it and will contact you: {{ tracking_url }}"
+            "{{ shop_name }}: a delivery problem. Check your address or tell us what to do: "
+            "{{ delivery_url }}"
         ),
         "delivered": _("{{ shop_name }}: your order is delivered. Enjoy! {{ tracking_url }}"),
         "returned_to_sender": _(

@@ -90,6 +90,7 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
             else status,
             carrier=shipment.carrier,
             tracking_number=shipment.tracking_number,
+            delivery_url=f"{order.tracking_url}delivery/",
             estimated_delivery=formats.date_format(shipment.estimated_delivery, "DATE_FORMAT")
             if shipment.estimated_delivery
             else "",
@@ -277,6 +278,11 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         else "",
         "status_label": texts.get("status_label", ""),
         "is_problem": status in ("attempt_failed", "delayed", "exception", "returned_to_sender"),
+        # A failed delivery the buyer can fix: the button opens that page (tracking/delivery/).
+        "fix_url": f"{order.tracking_url}delivery/"
+        if shipment is not None
+        and status in ("attempt_failed", "exception", "available_for_pickup")
+        else "",
         "unsubscribe_url": unsubscribe,
         "preheader": rendered.body.split("\n\n")[-1][:140] if rendered.body else "",
     }

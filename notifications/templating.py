@@ -52,6 +52,9 @@ SHIPMENT_VARIABLES = {
     "tracking_number": gettext_lazy("The carrier's tracking number"),
     "estimated_delivery": gettext_lazy("The carrier's estimated delivery date (may be empty)"),
     "location": gettext_lazy("Where the latest scan happened (may be empty)"),
+    "delivery_url": gettext_lazy(
+        "Link to the page where the buyer fixes a failed delivery (new day, pickup, address)"
+    ),
 }
 
 

@@ -207,3 +207,17 @@ def test_metrics_count_answers_and_what_became_of_the_answered_parcels(merchant_
     client.force_login(alice)
     html = client.get("/dashboard/metrics/?lang=en").content.decode()
     assert "data-failed-deliveries" in html and "66.7" in html
+
+
+def test_the_missed_delivery_email_button_opens_the_answer_page(merchant_a):
+    from notifications.messages import build_email
+    from notifications.models import Touchpoint
+
+    order = place_order(merchant_a, "1050")
+    ship(merchant_a, order, "label_created", "attempt_failed")
+    touchpoint = Touchpoint.objects.for_merchant(merchant_a).get(
+        kind="shipment_update", channel="email", payload__status="attempt_failed"
+    )
+    email = build_email(touchpoint)
+    assert f'href="{order.tracking_url}delivery/"' in email.html
+    assert f"{order.tracking_url}delivery/" in email.text

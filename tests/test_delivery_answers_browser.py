@@ -6,7 +6,7 @@ Screenshots go to test-artifacts/dashboard/ (git-ignored) and are looked at.
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.dashboard_world import place_order, ship
 from tests.test_dashboard_browser import ARTIFACTS, pytestmark
@@ -94,4 +94,24 @@ def test_the_metrics_page_shows_what_answers_did(browser, live_server, merchant_
     section = page.locator("[data-failed-deliveries]")
     assert section.get_by_text("Gescheiterte Zustellungen").count() >= 1
     section.screenshot(path=str(ARTIFACTS / "deliveries-metrics-de.png"))
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["en", "da", "de"])
+def test_the_missed_delivery_email_leads_to_the_answer_page(browser, merchant_a, locale):
+    from notifications.messages import build_email
+    from notifications.models import Touchpoint
+
+    order = place_order(merchant_a, f"80-{locale}", locale=locale)
+    ship(merchant_a, order, "label_created", "attempt_failed")
+    touchpoint = Touchpoint.objects.for_merchant(merchant_a).get(
+        order=order, kind="shipment_update", channel="email", payload__status="attempt_failed"
+    )
+    with translation.override(locale):  # as the sender does
+        email = build_email(touchpoint)
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.set_content(email.html)
+    assert page.locator(f"a[href='{order.tracking_url}delivery/']").count() == 1
+    page.screenshot(path=str(ARTIFACTS / f"delivery-email-{locale}.png"), full_page=True)
     context.close()

@@ -70,8 +70,11 @@ def test_problem_says_what_happens_next(api_a, merchant_a, annas_shipment, dayti
     (email,) = mail.outbox
     assert "Hvad sker der nu" in email.body
     assert "Vi kontakter dig inden for én hverdag" in email.body
+    fix_page = f"{Touchpoint.objects.for_merchant(merchant_a).first().order.tracking_url}delivery/"
+    assert fix_page in email.body
     (text,) = sms.outbox
-    assert "kontakter dig" in text.body
+    # The buyer can act at once: the SMS links to the page that fixes the delivery.
+    assert "Tjek din adresse" in text.body and text.body.endswith(fix_page)
     assert sms_segments(text.body)[1] == 1
 
 
