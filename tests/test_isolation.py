@@ -70,6 +70,8 @@ PUBLIC = {
     "merchant-logo": "merchants' logos, public by design (tracking pages, emails)",
     "api-schema": "OpenAPI description of the API, no merchant data",
     "api-docs": "Swagger UI page around the schema, no merchant data",
+    "demo-product-image": "drawn pictures of the demo catalogue by product slug; no merchant "
+    "data (tests/test_demo_images.py)",
     # Shop and carrier webhooks: no session or API key, each merchant's URL accepts only
     # bodies signed with that merchant's secret; tests/test_integrations_*.py and
     # tests/test_carriers_easypost.py show B's secret cannot post into A.
