@@ -71,6 +71,16 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
+def assert_pills_keep_their_shape(page) -> None:
+    """A status pill beside a label that wraps stays one line high, not a squeezed oval."""
+    pills = page.locator(".cq-sent .cq-pill")
+    assert pills.count() > 0
+    for n in range(pills.count()):
+        box = pills.nth(n).bounding_box()
+        assert box["height"] < 26, f"pill {n} is {box['height']} px high"
+        assert box["width"] > 2 * box["height"], f"pill {n} is squeezed to {box['width']} px"
+
+
 def test_account_manager_works_five_calls_with_the_keyboard_alone(
     live_server, client, anders, morning_queue, monkeypatch
 ):
@@ -94,7 +104,7 @@ def test_account_manager_works_five_calls_with_the_keyboard_alone(
                 "--no-first-run",
             ],
         )
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.goto(f"{live_server.url}/calls/")
@@ -105,12 +115,14 @@ def test_account_manager_works_five_calls_with_the_keyboard_alone(
         assert page.locator("a.cq-call").get_attribute("href") == "tel:+4522334455"
         assert "+45 22 33 44 55" in page.locator("a.cq-call").inner_text()
         shot(page, "01-queue-desktop.png")
+        assert_pills_keep_their_shape(page)
 
         phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         phone.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         phone_page = phone.new_page()
         phone_page.goto(f"{live_server.url}/calls/")
         shot(phone_page, "05-phone-queue.png")
+        assert_pills_keep_their_shape(phone_page)
         phone.close()
 
         page.keyboard.press("?")
