@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -19,6 +19,7 @@ from notifications.defaults import default_headline
 from notifications.models import MessagingPreferences, Touchpoint
 from notifications.templating import render_message_text, sms_normalize
 from notifications.tokens import unsubscribe_url
+from tracking.formatting import format_money
 
 FONT_STACKS = {
     "system": "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
@@ -30,7 +31,8 @@ FONT_STACKS = {
 
 
 def money(amount, currency: str) -> str:
-    return f"{formats.number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}"
+    """The format the tracking page and dashboard use, in the language the message is built in."""
+    return format_money(amount, currency, translation.get_language() or "en")
 
 
 def _add_business_days(day: dt.date, days: int, business_days: set[int]) -> dt.date:
