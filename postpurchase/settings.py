@@ -154,6 +154,9 @@ CACHES = {
 # Celery: Redis when configured, else kombu's filesystem transport under var/.
 # "localhost" only names the folder set below; an empty host makes kombu warn on every use.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
+if REDIS_URL:
+    # kombu's Redis transport, reusing one client per pool (postpurchase/broker.py).
+    CELERY_BROKER_TRANSPORT = "postpurchase.broker:Transport"
 if not REDIS_URL:
     _queue_dir = VAR_DIR / "celery"
     for _sub in ("out", "processed", "control"):

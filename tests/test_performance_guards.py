@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, Resolver404, resolve
@@ -593,3 +594,33 @@ def test_postgresql_jit_is_off_for_the_apps_connections():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+# --- the broker: queueing a task (every ingested order does, after commit) ---
+
+
+@pytest.mark.services
+@pytest.mark.skipif("not settings.REDIS_URL", reason="the Redis broker's own transport")
+def test_queueing_a_task_builds_no_new_redis_client(monkeypatch):
+    import redis
+
+    from postpurchase.celery import app
+
+    queue = "perf-guard-publish"
+    app.send_task("perf_guard.never_run", queue=queue)  # the channel, its pool and client
+    built = []
+    init = redis.Redis.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    try:
+        for _ in range(3):
+            app.send_task("perf_guard.never_run", queue=queue)
+    finally:
+        monkeypatch.undo()
+        redis.Redis.from_url(settings.REDIS_URL).delete(queue)
+    # kombu's own Redis channel made a client (~170 response callbacks) per message.
+    assert built == []
