@@ -21,25 +21,32 @@ from orders.models import Order, Shipment, ShipmentEvent
 S = Touchpoint.Status
 
 
-def touchpoints_plan_for_new_order(*, order: Order) -> list[Touchpoint]:
+def touchpoints_plan_for_new_order(
+    *, order: Order, suppressed: set[str] | None = None
+) -> list[Touchpoint]:
     """The congratulation email, due at once, and the next-business-day call."""
-    return touchpoints_plan_for_new_orders(orders=[order])
+    return touchpoints_plan_for_new_orders(orders=[order], suppressed=suppressed)
 
 
-def touchpoints_plan_for_new_orders(*, orders: list[Order]) -> list[Touchpoint]:
+def touchpoints_plan_for_new_orders(
+    *, orders: list[Order], suppressed: set[str] | None = None
+) -> list[Touchpoint]:
     """The same plan for many new orders of one merchant, in a constant number of queries.
 
     Batch ingestion calls this once for a thousand orders; a single order is a batch of one.
+    `suppressed`: which of the buyers' emails are opted out (suppressed_addresses), when
+    the caller already read it in this transaction; None: read here.
     """
     if not orders:
         return []
     merchant = orders[0].merchant
     now = timezone.now()
-    suppressed = suppressed_addresses(
-        merchant=merchant,
-        channel="email",
-        addresses=[o.customer.email for o in orders if o.customer.email],
-    )
+    if suppressed is None:
+        suppressed = suppressed_addresses(
+            merchant=merchant,
+            channel="email",
+            addresses=[o.customer.email for o in orders if o.customer.email],
+        )
     planned = []
     for order in orders:
         customer = order.customer

@@ -76,6 +76,14 @@ _SUPPRESSED_SQL = (
     "WHERE channel = %s AND address = ANY(%s) AND (merchant_id = %s OR merchant_id IS NULL)"
 )
 
+# The same rule for one address as a boolean expression, for a statement that asks it
+# beside other reads (an ingested order's lookup, orders/services.py). Parameters: the
+# channel, the lower-cased address (NULL: none) and the merchant's id.
+SUPPRESSED_ONE_SQL = (
+    f"EXISTS (SELECT 1 FROM {Suppression._meta.db_table} "  # noqa: S608 - the table's name
+    "WHERE channel = %s AND address = %s AND (merchant_id = %s OR merchant_id IS NULL))"
+)
+
 
 def touchpoint_history(*, merchant, touchpoint_id: int) -> dict:
     """A touchpoint with its attempts and status changes, for the dashboard."""

@@ -14,6 +14,7 @@ from notifications.planning import (
     touchpoints_plan_for_new_orders,
     touchpoints_plan_for_shipment_change,
 )
+from notifications.selectors import SUPPRESSED_ONE_SQL, suppressed_addresses
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentEvent, ShipmentItem
 from orders.selectors import order_detail_prefetched
 from postpurchase.models import Merchant
@@ -202,32 +203,38 @@ def order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
 
 def _order_and_customer_found(
     *, merchant: Merchant, data: dict
-) -> tuple[Order | None, Customer | None]:
-    """The order with this external_id, locked, and the buyer's earlier record (as
-    `_customer_lookup` finds it), in one statement: each was a round trip of every
-    ingested order, and compiling them with the ORM cost more CPU than running them.
-    The SQL is PostgreSQL's (LATERAL); the embedded SQLite of `make run` uses the ORM."""
+) -> tuple[Order | None, Customer | None, set[str]]:
+    """The order with this external_id, locked, the buyer's earlier record (as
+    `_customer_lookup` finds it), and whether the payload's email is opted out (as
+    `suppressed_addresses` answers it: a set of it, or empty), in one statement: each was
+    a round trip of every ingested order, and compiling them with the ORM cost more CPU
+    than running them. The SQL is PostgreSQL's (LATERAL); the embedded SQLite of
+    `make run` uses the ORM."""
+    email = data["customer"].get("email") or ""
     if connection.vendor != "postgresql":
         lookup = _customer_lookup(merchant=merchant, data=data["customer"])
         orders = Order.objects.for_merchant(merchant).select_for_update()
         return (
             orders.filter(external_id=data["external_id"]).first(),
             lookup.first() if lookup is not None else None,
+            suppressed_addresses(merchant=merchant, channel="email", addresses=[email]),
         )
     key = buyer_key(data["customer"])
     sql, match_params = _lookup_sql(key[0] if key else None)
     params = [merchant.pk, data["external_id"], merchant.pk]
     params += [key[1] if param == _BUYER else param for param in match_params]
+    params += ["email", email.lower() or None, merchant.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    order_values, customer_values = row[: len(_ORDER_NAMES)], row[len(_ORDER_NAMES) :]
+    split = len(_ORDER_NAMES)
+    order_values, customer_values = row[:split], row[split : split + len(_CUSTOMER_NAMES)]
     order = customer = None
     if order_values[0] is not None:
         order = Order.from_db("default", _ORDER_NAMES, order_values)
     if customer_values[0] is not None:
         customer = Customer.from_db("default", _CUSTOMER_NAMES, customer_values)
-    return order, customer
+    return order, customer, {email.lower()} if row[-1] else set()
 
 
 _ORDER_NAMES = [f.attname for f in Order._meta.concrete_fields]
@@ -254,12 +261,14 @@ def _lookup_sql(by: str | None) -> tuple[str, tuple]:
 
     # Table and column names and ORM-compiled SQL only; every value is a parameter.
     sql = (
-        f"SELECT found_order.*, found_customer.* FROM (SELECT 1) AS one "  # noqa: S608
+        "SELECT found_order.*, found_customer.*, opted_out.* FROM (SELECT 1) AS one "  # noqa: S608
         f"LEFT JOIN LATERAL (SELECT {columns(Order)} FROM {Order._meta.db_table} "
         "WHERE merchant_id = %s AND external_id = %s FOR UPDATE) AS found_order ON TRUE "
         f"LEFT JOIN LATERAL (SELECT {columns(Customer)} FROM {Customer._meta.db_table} "
         f"WHERE merchant_id = %s AND {match} ORDER BY id LIMIT 1) "
-        "AS found_customer ON TRUE"
+        "AS found_customer ON TRUE "
+        # What planning the new order's congratulation asks next (was its own statement).
+        f"CROSS JOIN (SELECT {SUPPRESSED_ONE_SQL}) AS opted_out"
     )
     return sql, tuple(match_params)
 
@@ -267,7 +276,7 @@ def _lookup_sql(by: str | None) -> tuple[str, tuple]:
 def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> UpsertResult:
     """The upsert itself; `plan=False` leaves a new order's planning to the caller."""
     locale = data.get("locale") or merchant.default_locale
-    order, customer = _order_and_customer_found(merchant=merchant, data=data)
+    order, customer, suppressed = _order_and_customer_found(merchant=merchant, data=data)
     created = order is None
     # A known order may have been locked by another request until just now: read its
     # buyer again, as that request left them (a new order locks nothing, waits for nothing).
@@ -292,7 +301,8 @@ def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> Upser
         # Bulk item writes send no signal: the buyer's page must show the new items.
         order_changed(order.pk)
     if created and plan:
-        planned = touchpoints_plan_for_new_order(order=order)
+        # The buyer's email is the payload's (a buyer matched without email has none).
+        planned = touchpoints_plan_for_new_order(order=order, suppressed=suppressed)
         # All the detail view shows is in hand: the 201 need not read it back.
         order_detail_prefetched(order, items=changes.create, shipments=[], touchpoints=planned)
     return UpsertResult(order=order, created=created)

@@ -146,7 +146,32 @@ def test_the_lookup_finds_the_order_and_the_oldest_matching_buyer(api_a, merchan
     Customer.objects.create(merchant=merchant_a, email=payload["customer"]["email"])
     oldest = Customer.objects.for_merchant(merchant_a).order_by("id").first()
     data = {"external_id": "1", "customer": {"email": payload["customer"]["email"]}}
-    order, customer = _order_and_customer_found(merchant=merchant_a, data=data)
-    assert (order.external_id, customer) == ("1", oldest)
+    order, customer, suppressed = _order_and_customer_found(merchant=merchant_a, data=data)
+    assert (order.external_id, customer, suppressed) == ("1", oldest, set())
     unknown = {"external_id": "2", "customer": {"email": "new@example.com"}}
-    assert _order_and_customer_found(merchant=merchant_a, data=unknown) == (None, None)
+    assert _order_and_customer_found(merchant=merchant_a, data=unknown) == (None, None, set())
+
+
+def test_the_lookup_tells_whether_the_buyers_email_is_opted_out(merchant_a, merchant_b):
+    Suppression.objects.for_merchant(merchant_a).create(
+        merchant=merchant_a, channel="email", address="own@example.com", reason="unsubscribed"
+    )
+    Suppression.objects.for_merchant(merchant_b).create(
+        merchant=merchant_b, channel="email", address="theirs@example.com", reason="unsubscribed"
+    )
+    Suppression.objects.platform_wide().create(
+        merchant=None, channel="email", address="everyone@example.com", reason="bounced"
+    )
+    Suppression.objects.for_merchant(merchant_a).create(
+        merchant=merchant_a, channel="sms", address="sms-only@example.com", reason="stop"
+    )
+
+    def opted_out(email: str, phone: str = "") -> set[str]:
+        data = {"external_id": "x", "customer": {"email": email, "phone": phone}}
+        return _order_and_customer_found(merchant=merchant_a, data=data)[2]
+
+    assert opted_out("own@example.com") == {"own@example.com"}
+    assert opted_out("everyone@example.com") == {"everyone@example.com"}
+    assert opted_out("theirs@example.com") == set()
+    assert opted_out("sms-only@example.com") == set()
+    assert opted_out("", phone="+4520123456") == set()
