@@ -32,12 +32,15 @@ def touchpoint_transition(
     with transaction.atomic(savepoint=False):
         if not _move_with_history(touchpoint, to_status, from_statuses, reason[:500], fields):
             return False
-        _moved(touchpoint, to_status, reason, fields)
+        touchpoint_moved(touchpoint, to_status, reason, fields)
     return True
 
 
-def _moved(touchpoint: Touchpoint, to_status: str, reason: str, fields: dict) -> None:
-    """Bring the in-memory touchpoint up to date with its row, and tell the merchant."""
+def touchpoint_moved(touchpoint: Touchpoint, to_status: str, reason: str, fields: dict) -> None:
+    """Bring the in-memory touchpoint up to date with its row, and tell the merchant.
+
+    For a writer that moved the row and wrote its history row itself (the sender's
+    one-statement outcome); call it in the transaction of that write."""
     previous = touchpoint.status
     touchpoint.status = to_status
     for name, value in fields.items():
@@ -149,7 +152,7 @@ def touchpoints_transition(
             for tp in moved
         )
         for tp in moved:
-            _moved(tp, to_status, reason, fields)
+            touchpoint_moved(tp, to_status, reason, fields)
     return moved
 
 

@@ -473,3 +473,60 @@ def test_a_sent_message_whose_recording_fails_is_never_rescheduled(api_a, mercha
     assert row.status == "sending"
     assert touchpoints_send(touchpoint_ids=[touchpoint_id]) == {touchpoint_id: "not-claimed"}
     assert len(mail.outbox) == 1
+
+
+def test_a_send_records_attempt_status_history_and_webhook_together(api_a, merchant_a):
+    from notifications.models import TouchpointStatusChange
+    from notifications.webhooks_out.models import WebhookDelivery
+    from notifications.webhooks_out.services import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        merchant=merchant_a, url="http://127.0.0.1:9/hook", events=["touchpoint.sent"]
+    )
+    (touchpoint_id,) = _congratulations(api_a, merchant_a, 1)
+
+    assert touchpoints_send(touchpoint_ids=[touchpoint_id]) == {touchpoint_id: "sent"}
+
+    row = Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint_id)
+    attempt = DeliveryAttempt.objects.for_merchant(merchant_a).get(touchpoint_id=touchpoint_id)
+    assert (row.status, row.error, row.recipient) == ("sent", "", "anna@example.com")
+    assert row.sent_at is not None and row.provider_message_id == attempt.provider_message_id
+    assert (attempt.outcome, attempt.finished_at is not None) == ("sent", True)
+    last = TouchpointStatusChange.objects.for_merchant(merchant_a).filter(
+        touchpoint_id=touchpoint_id
+    )
+    assert list(last.order_by("pk").values_list("from_status", "to_status"))[-1] == (
+        "sending",
+        "sent",
+    )
+    event = WebhookDelivery.objects.for_merchant(merchant_a).get(event="touchpoint.sent")
+    assert event.payload["data"]["touchpoint_id"] == touchpoint_id
+
+
+def test_a_delivery_reported_before_the_send_is_recorded_keeps_its_status(
+    api_a, merchant_a, monkeypatch, events
+):
+    """The provider's delivery webhook can beat the sender's own record: the row stays
+    delivered, with what was sent filled in, and no second history line or event."""
+    from notifications import sending
+
+    (touchpoint_id,) = _congratulations(api_a, merchant_a, 1)
+    hand_over = sending._hand_to_provider
+
+    def delivered_meanwhile(message, touchpoint):
+        provider_id = hand_over(message, touchpoint)
+        Touchpoint.objects.for_merchant(merchant_a).filter(pk=touchpoint_id).update(
+            status="delivered"
+        )
+        return provider_id
+
+    monkeypatch.setattr(sending, "_hand_to_provider", delivered_meanwhile)
+
+    assert touchpoints_send(touchpoint_ids=[touchpoint_id]) == {touchpoint_id: "delivered"}
+
+    row = Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint_id)
+    attempt = DeliveryAttempt.objects.for_merchant(merchant_a).get(touchpoint_id=touchpoint_id)
+    assert row.status == "delivered"
+    assert (row.recipient, row.sent_at is not None) == ("anna@example.com", True)
+    assert attempt.outcome == "sent"
+    assert not [e for e in events if e[0] == "touchpoint.sent"]
