@@ -4,6 +4,7 @@ These are tests, not benchmarks: they fail CI when a change adds a query per ite
 turns an indexed lookup into a scan of the whole table (`make bench` measures speed).
 """
 
+import json
 import re
 from decimal import Decimal
 
@@ -94,10 +95,11 @@ def test_batch_ingest_queries_do_not_grow_when_call_rules_skip_orders(merchant_a
 
 # Per new order through POST /api/v1/orders/: the order (locked), its buyer and whether
 # the buyer's email is opted out looked up in one statement; the customer, order and items
-# inserted; touchpoints and their history; the follow-up call (call rules with whether the shop has a team
-# and ambassadors, the team locked, their open calls, the call); the transaction (BEGIN and
-# COMMIT, or a savepoint inside a test's transaction). The API key is remembered by the
-# process (postpurchase/services.py) and nothing is read back for the 201.
+# inserted; touchpoints and their history; the follow-up call (call rules with whether the
+# shop has a team and ambassadors, the team locked, their open calls, the call); the
+# transaction (BEGIN and COMMIT, or a savepoint inside a test's transaction). The API key
+# is remembered by the process (postpurchase/services.py) and nothing is read back for
+# the 201.
 SINGLE_ORDER_QUERIES = 12
 # When the buyer's company has an ambassador: the ambassadors searched, their requests
 # this month, the order's first item for the note, the endorsement, its request
@@ -642,3 +644,24 @@ def test_queueing_a_task_builds_no_new_redis_client(monkeypatch):
         redis.Redis.from_url(settings.REDIS_URL).delete(queue)
     # kombu's own Redis channel made a client (~170 response callbacks) per message.
     assert built == []
+
+
+# --- validation of a single order ---
+
+
+def test_an_orders_text_is_checked_for_nul_and_surrogates_once_by_the_parser(api_a, monkeypatch):
+    from django.core.validators import ProhibitNullCharactersValidator
+    from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+    walked = []
+    for check in (ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator):
+        monkeypatch.setattr(check, "__call__", lambda self, value: walked.append(value))
+    assert api_a.post("/api/v1/orders/", make_payload("text"), format="json").status_code == 201
+    # DRF's per-field checks walked every character of every text field a second time.
+    assert walked == []
+    for bad in ("An\x00na", "An\ud800na"):
+        body = make_payload("bad")
+        body["customer"]["first_name"] = bad
+        # json.dumps escapes a lone surrogate (\\ud800), as a client's encoder would.
+        response = api_a.post("/api/v1/orders/", json.dumps(body), content_type="application/json")
+        assert response.status_code == 400, bad
