@@ -521,14 +521,13 @@ def theme_url(theme: Theme) -> str:
     return f"{reverse('tracking:theme')}?{theme.query}&v={STYLESHEET_VERSION}"
 
 
-def lookup_context(merchant, *, locale: str, form, error: str) -> dict:
-    """The merchant-branded order lookup page."""
+def branded_page_context(merchant, *, page_url: str, locale: str) -> dict:
+    """What every merchant-branded buyer page around a form needs: brand, theme, languages."""
     try:
         branding = merchant.branding
     except Branding.DoesNotExist:
         branding = Branding(merchant=merchant)
     theme = theme_for_branding(branding)
-    page_url = reverse("tracking:page", kwargs={"key": merchant.slug})
     return {
         "locale": locale,
         "languages": [
@@ -543,9 +542,17 @@ def lookup_context(merchant, *, locale: str, form, error: str) -> dict:
         "brand": brand_context(merchant, branding, locale=locale),
         "theme": theme,
         "theme_url": theme_url(theme),
+        "action": f"{page_url}?lang={locale}",
+    }
+
+
+def lookup_context(merchant, *, locale: str, form, error: str) -> dict:
+    """The merchant-branded order lookup page."""
+    page_url = reverse("tracking:page", kwargs={"key": merchant.slug})
+    return {
+        **branded_page_context(merchant, page_url=page_url, locale=locale),
         "form": form,
         "error": error,
-        "action": f"{page_url}?lang={locale}",
     }
 
 

@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -15,12 +14,10 @@ from django.views.decorators.http import require_http_methods
 
 from orders.validators import normalize_phone
 from postpurchase import ratelimit
-from postpurchase.models import Branding
 from tracking import rendering, selectors
 from tracking.carrier_links import carrier_name
 from tracking.delivery.models import DeliveryInstruction
 from tracking.delivery.services import delivery_instruction_record, shipment_needing_answer
-from tracking.theme import theme_for_branding
 from tracking.views import _not_found, _private
 
 ANSWER_LIMIT = 10  # per order per hour: a buyer corrects a typo, a script does not get far
@@ -78,29 +75,10 @@ class DeliveryAnswerForm(forms.Form):
 
 
 def _context(order, *, locale: str, **extra) -> dict:
-    merchant = order.merchant
-    try:
-        branding = merchant.branding
-    except Branding.DoesNotExist:
-        branding = Branding(merchant=merchant)
-    theme = theme_for_branding(branding)
     page_url = reverse("tracking:delivery", kwargs={"token": order.tracking_token})
     return {
-        "locale": locale,
-        "languages": [
-            {
-                "code": code,
-                "name": name,
-                "url": f"{page_url}?lang={code}",
-                "current": code == locale,
-            }
-            for code, name in settings.LANGUAGES
-        ],
-        "brand": rendering.brand_context(merchant, branding, locale=locale),
-        "theme": theme,
-        "theme_url": rendering.theme_url(theme),
+        **rendering.branded_page_context(order.merchant, page_url=page_url, locale=locale),
         "order": order,
-        "action": f"{page_url}?lang={locale}",
         "tracking_url": reverse("tracking:page", kwargs={"key": order.tracking_token})
         + f"?lang={locale}",
         **extra,
