@@ -36,6 +36,20 @@ def _json_object(body: bytes) -> dict | None:
     return payload if isinstance(payload, dict) and not json_text_problem(payload) else None
 
 
+def _receive(request, integration, *, order_external_id, **delivery) -> JsonResponse:
+    """Store a verified delivery for the worker; the same delivery twice is kept once."""
+    payload = _json_object(request.body)
+    if payload is None:
+        return _bad_request("The body is not a JSON object.")
+    _, created = services.inbound_delivery_receive(
+        merchant=integration.merchant,
+        payload=payload,
+        order_external_id=order_external_id(payload),
+        **delivery,
+    )
+    return JsonResponse({"status": "accepted" if created else "duplicate"})
+
+
 @csrf_exempt
 @require_POST
 def shopify_webhook(request, merchant_slug: str):
@@ -53,20 +67,16 @@ def shopify_webhook(request, merchant_slug: str):
     if topic not in shopify.TOPICS:
         # Subscribed to more than we read: acknowledge so Shopify does not retry.
         return JsonResponse({"status": "ignored"})
-    payload = _json_object(request.body)
-    if payload is None:
-        return _bad_request("The body is not a JSON object.")
-    _, created = services.inbound_delivery_receive(
-        merchant=integration.merchant,
+    return _receive(
+        request,
+        integration,
         source=Platform.SHOPIFY,
         topic=topic,
         delivery_key=webhook_id,
+        order_external_id=lambda payload: shopify.order_external_id(payload, topic),
         event_key=request.headers.get("X-Shopify-Event-Id", ""),
         triggered_at=parse_datetime(request.headers.get("X-Shopify-Triggered-At", "") or ""),
-        payload=payload,
-        order_external_id=shopify.order_external_id(payload, topic),
     )
-    return JsonResponse({"status": "accepted" if created else "duplicate"})
 
 
 @csrf_exempt
@@ -93,15 +103,11 @@ def woocommerce_webhook(request, merchant_slug: str):
         return _bad_request("X-WC-Webhook-Delivery-ID is required.")
     if topic not in woocommerce.ORDER_TOPICS:
         return JsonResponse({"status": "ignored"})
-    payload = _json_object(request.body)
-    if payload is None:
-        return _bad_request("The body is not a JSON object.")
-    _, created = services.inbound_delivery_receive(
-        merchant=integration.merchant,
+    return _receive(
+        request,
+        integration,
         source=Platform.WOOCOMMERCE,
         topic=topic,
         delivery_key=delivery_id,
-        payload=payload,
-        order_external_id=str(payload.get("id") or ""),
+        order_external_id=lambda payload: str(payload.get("id") or ""),
     )
-    return JsonResponse({"status": "accepted" if created else "duplicate"})
