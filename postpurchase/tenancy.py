@@ -32,7 +32,12 @@ class TenantManager(models.Manager):
     def for_merchant(self, merchant) -> models.QuerySet:
         if merchant is None or getattr(merchant, "pk", None) is None:
             raise TenantScopeError(f"{self.model.__name__}: for_merchant() needs a saved merchant")
-        return super().get_queryset().filter(merchant=merchant)
+        rows = super().get_queryset()
+        # Compiled when the rows are first asked for (Django's related managers defer the
+        # same way): a bulk_create or create through the scope never reads it, and
+        # building the filter cost an ingested order 4% of its CPU (#16).
+        rows._defer_next_filter = True
+        return rows.filter(merchant=merchant)
 
     def unscoped(self, *, reason: str) -> models.QuerySet:
         """Every merchant's rows. `reason`: why this work spans merchants (see above)."""

@@ -665,3 +665,27 @@ def test_an_orders_text_is_checked_for_nul_and_surrogates_once_by_the_parser(api
         # json.dumps escapes a lone surrogate (\\ud800), as a client's encoder would.
         response = api_a.post("/api/v1/orders/", json.dumps(body), content_type="application/json")
         assert response.status_code == 400, bad
+
+
+# --- the tenancy scope ---
+
+
+def test_writing_through_a_merchants_scope_builds_no_filter(merchant_a, merchant_b, monkeypatch):
+    from django.db.models.sql.query import Query
+
+    from orders.models import Customer
+
+    Customer.objects.create(merchant=merchant_b, email="b@example.com")
+    built = []
+    add_q = Query.add_q
+    monkeypatch.setattr(Query, "add_q", lambda self, q: built.append(q) or add_q(self, q))
+    Customer.objects.for_merchant(merchant_a).bulk_create(
+        [Customer(merchant=merchant_a, email="a@example.com")]
+    )
+    # Planning an order writes touchpoints and calls this way: the scope's filter was
+    # compiled for each and never run.
+    assert built == []
+    # Read, the scope still holds only the merchant's rows.
+    emails = Customer.objects.for_merchant(merchant_a).values_list("email", flat=True)
+    assert list(emails) == ["a@example.com"]
+    assert len(built) == 1
