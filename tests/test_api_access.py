@@ -135,6 +135,19 @@ def test_a_revocation_in_another_process_takes_effect_within_the_key_cache_time(
     assert api_a.get("/api/v1/orders/").status_code == 401
 
 
+def test_a_remembered_key_gives_each_request_a_merchant_of_its_own(merchant_a):
+    from postpurchase.services import api_key_authenticate
+
+    _, raw = api_key_create(merchant=merchant_a, name="shared")
+    first = api_key_authenticate(raw)  # read and remembered
+    second, third = api_key_authenticate(raw), api_key_authenticate(raw)  # remembered
+    second.merchant.business_days.append(99)  # a request changing its copy
+    second.merchant.name = "Changed"
+    assert third.merchant.business_days == first.merchant.business_days
+    assert api_key_authenticate(raw).merchant.name == merchant_a.name
+    assert second.merchant is not third.merchant
+
+
 def test_using_a_key_records_when_it_was_last_used(api_a, merchant_a):
     key = ApiKey.objects.for_merchant(merchant_a).get()
     assert key.last_used_at is None
