@@ -193,3 +193,34 @@ def test_one_merchants_wording_never_reaches_anothers_buyers(api_a, api_b, merch
     place_order(api_a)
     send_due()
     assert [m.subject for m in mail.outbox] == ["Tak for din ordre #3001!"]
+
+
+def test_an_edit_of_wording_or_branding_shows_in_the_very_next_send(api_a, merchant_a, alice):
+    """What a send reuses (compiled templates, the shop's blocks, its rows) must never
+    outlive an edit: the next message after the merchant saves uses the new version."""
+    from postpurchase.models import Branding
+
+    def save(subject: str):
+        message_template_save(
+            merchant=merchant_a,
+            actor=alice,
+            kind="congratulation",
+            channel="email",
+            locale="da",
+            subject=subject,
+            body="Kære {{ customer_first_name }}\n\nVi pakker {{ order_number }}.",
+        )
+
+    Branding.objects.update_or_create(merchant=merchant_a, defaults={"primary_color": "#123456"})
+    save("Tak, {{ customer_first_name }}!")
+    place_order(api_a, "3001")
+    send_due()
+    save("Mange tak, {{ customer_first_name }}!")
+    Branding.objects.filter(merchant=merchant_a).update(primary_color="#0b6e4f")
+    place_order(api_a, "3002")
+    send_due()
+
+    first, second = mail.outbox
+    assert (first.subject, second.subject) == ("Tak, Anna!", "Mange tak, Anna!")
+    assert "#123456" in first.alternatives[0][0]
+    assert "#0b6e4f" in second.alternatives[0][0] and "#123456" not in second.alternatives[0][0]
