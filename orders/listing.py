@@ -70,7 +70,7 @@ def _shipments(merchant: Merchant):
 
 def orders_filter(*, orders: QuerySet, merchant: Merchant, status="", shipment="", attention=False):
     """`orders` narrowed to one order status, one shipment status, and/or those at risk."""
-    from postpurchase.dashboard.selectors import orders_at_risk
+    from dashboard.selectors import orders_at_risk
 
     shipments = _shipments(merchant)
     if status == "cancelled":
@@ -158,8 +158,8 @@ def attention_reasons(
     *, merchant: Merchant, order_ids: list[int], now: dt.datetime | None = None
 ) -> dict[int, list[str]]:
     """Why each of these orders needs a human, in words: the signals of `orders_at_risk`."""
+    from dashboard.selectors import REPEATED_VISITS, REPEATED_VISITS_DAYS
     from followups.models import FollowUpCall, Outcome
-    from postpurchase.dashboard.selectors import REPEATED_VISITS, REPEATED_VISITS_DAYS
 
     now = now or timezone.now()
     reasons: dict[int, list[str]] = {}

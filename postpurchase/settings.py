@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "anymail",
     "postpurchase",
-    "postpurchase.dashboard",
+    "dashboard",
     "orders",
     "orders.integrations",
     "tracking",

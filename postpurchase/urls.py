@@ -38,8 +38,8 @@ urlpatterns = [
     path("calls/", include("followups.urls")),
     path("dashboard/privacy/", include("orders.privacy_urls")),
     path("platform-admin/", admin.site.urls),
-    path("", include("postpurchase.dashboard.auth_views")),
-    path("dashboard/", include("postpurchase.dashboard.urls")),
+    path("", include("dashboard.auth_views")),
+    path("dashboard/", include("dashboard.urls")),
 ]
 
 # Branded, translated error pages (postpurchase/error_views.py); only used when DEBUG is off.

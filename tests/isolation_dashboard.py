@@ -9,9 +9,9 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from dashboard.preview import preview_logo_data_uri, preview_logo_store
 from notifications.models import MessageTemplate
 from orders.models import Benefit, Product, Testimonial
-from postpurchase.dashboard.preview import preview_logo_data_uri, preview_logo_store
 from postpurchase.models import Membership, User
 from postpurchase.services import api_key_create
 from tests.dashboard_world import SETTINGS_PAGES

@@ -98,7 +98,7 @@ def test_behind_a_proxy_token_guessing_blocks_only_the_guesser(merchant_a):
 @pytest.mark.django_db
 @override_settings(TRUSTED_PROXY_COUNT=1)
 def test_behind_a_proxy_sign_in_failures_lock_only_that_client(alice, monkeypatch):
-    from postpurchase.dashboard import forms
+    from dashboard import forms
 
     monkeypatch.setattr(forms, "LOGIN_FAILURES_PER_IP", 3)
     mallory = Client(REMOTE_ADDR=BALANCER, HTTP_X_FORWARDED_FOR=MALLORY)

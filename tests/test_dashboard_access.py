@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse, reverse_lazy
 
+from dashboard.models import OrderNote
 from notifications.models import MessageTemplate
 from orders.models import Benefit, Product
 from orders.models import Testimonial as ShopTestimonial
-from postpurchase.dashboard.models import OrderNote
 from postpurchase.models import ApiKey, Membership
 from postpurchase.services import api_key_create, audit_record
 from tests.dashboard_world import SETTINGS_PAGES, place_order, ship

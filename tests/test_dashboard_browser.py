@@ -15,8 +15,8 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from dashboard import metrics
 from orders.models import Benefit, Product
-from postpurchase.dashboard import metrics
 from postpurchase.models import ApiKey, Branding, Membership
 from tests.dashboard_world import place_order, ship
 
@@ -218,7 +218,7 @@ def test_owner_sees_a_chosen_logo_in_the_previews_before_saving(
 ):
     from playwright.sync_api import expect
 
-    from postpurchase.dashboard.services import branding_update
+    from dashboard.services import branding_update
 
     old = image_file("old.png", "PNG", (300, 100), "#b03030")
     branding_update(

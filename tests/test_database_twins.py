@@ -22,6 +22,7 @@ from notifications.sending import _start_attempt
 from orders.models import Customer
 from orders.services import _order_and_customer_found
 from tests.conftest import make_payload
+from tests.processes import PROJECT_APPS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -38,7 +39,6 @@ TWINS = {
     ("postpurchase/queueing.py", "claim"),  # FOR UPDATE SKIP LOCKED: tests/test_queueing.py
 }
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("postpurchase", "orders", "tracking", "notifications", "followups")
 
 
 def _asks_the_database(node: ast.AST) -> bool:
@@ -58,7 +58,7 @@ def _asks_the_database(node: ast.AST) -> bool:
 
 def _vendor_branches() -> set[tuple[str, str]]:
     found = set()
-    for app in APPS:
+    for app in PROJECT_APPS:
         for path in (ROOT / app).rglob("*.py"):
             if "migrations" in path.parts:
                 continue

@@ -166,7 +166,7 @@ def test_merchant_b_sees_none_of_merchant_a_answers(bob, missed):
 
 
 def test_metrics_count_answers_and_what_became_of_the_answered_parcels(merchant_a, alice):
-    from postpurchase.dashboard import metrics
+    from dashboard import metrics
 
     def failed_parcel(number, *end):
         order = place_order(merchant_a, number)

@@ -228,7 +228,7 @@ def test_esp_delivery_webhook_marks_the_email_delivered(api_a, merchant_a):
 
 
 def test_esp_open_is_recorded_once_and_counts_in_the_metrics(api_a, merchant_a):
-    from postpurchase.dashboard.metrics import Period, congratulation_emails
+    from dashboard.metrics import Period, congratulation_emails
 
     place_order(api_a)
     send_due()

@@ -23,7 +23,7 @@ from notifications.webhooks_out.services import DELIVERIES
 from orders.integrations.models import InboundDelivery
 from orders.integrations.services import INBOUND
 from postpurchase.queueing import ROW_LOCK, Backoff, TableQueue
-from tests.processes import ROOT, celery_worker, process_env, wait_for
+from tests.processes import PROJECT_APPS, ROOT, celery_worker, process_env, wait_for
 
 # The real queues: outgoing webhook deliveries (pending -> sending) and inbound shop
 # deliveries (pending, held by the claimer's transaction).
@@ -344,7 +344,7 @@ def _imports(module: str) -> set[str]:
 def test_no_module_but_a_task_module_imports_a_task_module():
     code = [
         path
-        for app in ("postpurchase", "orders", "tracking", "notifications", "followups")
+        for app in PROJECT_APPS
         for path in (ROOT / app).rglob("*.py")
         if path.name not in ("tasks.py", "celery.py") and "migrations" not in path.parts
     ]

@@ -19,9 +19,7 @@ from orders.models import Order
 from postpurchase.models import ApiKey
 from tests.conftest import make_payload
 from tests.guarantees import record
-from tests.processes import ROOT
-
-PROJECT_APPS = ("postpurchase", "orders", "tracking", "notifications", "followups")
+from tests.processes import PROJECT_APPS, ROOT
 
 
 def production_env(tmp_path) -> dict:

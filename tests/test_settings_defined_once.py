@@ -13,14 +13,14 @@ from django.conf import global_settings, settings
 
 from orders.models import PROBLEM_STATUSES
 from postpurchase.models import LOCALES
+from tests.processes import PROJECT_APPS
 from tracking import rendering
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["postpurchase", "orders", "tracking", "notifications", "followups"]  # bench: own settings
 
 
 def _code_files():
-    for app in APPS:
+    for app in PROJECT_APPS:  # bench has its own settings: not scanned
         for path in sorted((ROOT / app).rglob("*.py")):
             if "migrations" not in path.parts and path.name != "settings.py":
                 yield path, ast.parse(path.read_text(), filename=str(path))

@@ -99,7 +99,7 @@ def import_preview(request, import_id: int):
 def connections(request):
     """What the shops and carrier feeds sent lately, and whether each is connected.
 
-    Secrets are set on the dashboard's API keys page (postpurchase.dashboard), which
+    Secrets are set on the dashboard's API keys page (dashboard), which
     calls integration_connect; this page is the log to check that deliveries arrive.
     """
     connected = {i.platform: i for i in selectors.integration_list(merchant=request.merchant)}

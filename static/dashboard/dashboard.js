@@ -49,7 +49,7 @@
     applyConditions();
   }
 
-  // WCAG 2 contrast, mirrored from postpurchase/dashboard/forms.py.
+  // WCAG 2 contrast, mirrored from dashboard/forms.py.
   function luminance(hex) {
     var c = [1, 3, 5].map(function (i) {
       var v = parseInt(hex.substr(i, 2), 16) / 255;

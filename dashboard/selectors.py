@@ -163,8 +163,8 @@ def branding_preview_values(*, merchant: Merchant, params, user=None) -> dict:
     (`preview_logo` token) shows instead of the saved one, as saving would do;
     `remove_logo` without one shows none.
     """
-    from postpurchase.dashboard.forms import BrandingForm
-    from postpurchase.dashboard.preview import preview_logo_data_uri
+    from dashboard.forms import BrandingForm
+    from dashboard.preview import preview_logo_data_uri
     from postpurchase.models import Branding
 
     instance = Branding.objects.filter(merchant=merchant).first() or Branding(merchant=merchant)
@@ -220,8 +220,8 @@ def _display(value, kind: str) -> str:
 
 def metrics_page(*, merchant: Merchant, period) -> dict:
     """Everything the metrics page draws: headline cards and chart geometry."""
-    from postpurchase.dashboard import charts
-    from postpurchase.dashboard import metrics as m
+    from dashboard import charts
+    from dashboard import metrics as m
 
     previous_period = period.previous()
     current = m.all_metrics(merchant=merchant, period=period)

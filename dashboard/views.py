@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from followups.services import call_settings_for
-from postpurchase.dashboard import metrics as metrics_selectors
-from postpurchase.dashboard import selectors, services
-from postpurchase.dashboard.forms import (
+from dashboard import metrics as metrics_selectors
+from dashboard import selectors, services
+from dashboard.forms import (
     ApiKeyForm,
     BrandingForm,
     BusinessSettingsForm,
@@ -25,7 +24,8 @@ from postpurchase.dashboard.forms import (
     PeriodForm,
     TrackingPageForm,
 )
-from postpurchase.dashboard.preview import preview_logo_store, sample_order
+from dashboard.preview import preview_logo_store, sample_order
+from followups.services import call_settings_for
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.middleware import DEFAULT_CSP
 from postpurchase.models import LOCALES, ApiKey, AuditLogEntry, Branding, Membership

@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class DashboardConfig(AppConfig):
-    name = "postpurchase.dashboard"
+    name = "dashboard"
     label = "dashboard"
     verbose_name = "Merchant dashboard"

@@ -98,7 +98,7 @@ def preview_logo_store(*, merchant: Merchant, user, upload) -> str:
     One slot per person and merchant: a newer choice replaces the older one, so the
     cache holds at most one pending logo per person. Raises ValidationError like saving.
     """
-    from postpurchase.dashboard.services import logo_process
+    from dashboard.services import logo_process
 
     png = logo_process(upload=upload).read()
     token = secrets.token_urlsafe(16)
@@ -138,7 +138,7 @@ def sample_order(*, merchant: Merchant, state: str, locale: str, branding_values
 
 
 def _apply_branding(*, merchant: Merchant, values: dict) -> None:
-    from postpurchase.dashboard.services import BRANDING_FIELDS, MERCHANT_CONTACT_FIELDS
+    from dashboard.services import BRANDING_FIELDS, MERCHANT_CONTACT_FIELDS
 
     branding, _created = Branding.objects.get_or_create(merchant=merchant)
     for field in BRANDING_FIELDS:

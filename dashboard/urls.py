@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from postpurchase.dashboard import views
+from dashboard import views
 
 app_name = "dashboard"
 

@@ -3,9 +3,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from dashboard.forms import SignInForm
 from postpurchase import ratelimit
 from postpurchase.client_ip import client_ip
-from postpurchase.dashboard.forms import SignInForm
 
 
 class SignInView(auth_views.LoginView):

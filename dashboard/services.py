@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from postpurchase.dashboard.models import OrderNote
+from dashboard.models import OrderNote
 from postpurchase.models import ApiKey, Branding, Membership, Merchant, User
 from postpurchase.services import api_key_create, api_key_revoke, audit_record
 
