@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "notifications",
     "notifications.webhooks_out",
     "followups",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -8,8 +8,6 @@ from django.views.generic import RedirectView
 from django.views.static import serve as static_serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from postpurchase.demo_images import demo_product_image
-
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
@@ -21,8 +19,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # The public tracking page is the busiest URL: resolved first (no other prefix is t/).
     path("t/", include("tracking.urls")),
-    # The demo catalogue's pictures, drawn on request (postpurchase/demo_images.py).
-    path("demo/products/<slug:slug>.png", demo_product_image, name="demo-product-image"),
+    # The demo catalogue's pictures, drawn on request (demo/images.py).
+    path("demo/", include("demo.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from ?script (a same-origin file),
     # so the docs work under our CSP without an inline script or a nonce.

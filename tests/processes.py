@@ -12,7 +12,15 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 # The project's own Python packages (the apps and the tenancy core); code scans cover all of them.
-PROJECT_APPS = ("postpurchase", "dashboard", "orders", "tracking", "notifications", "followups")
+PROJECT_APPS = (
+    "postpurchase",
+    "dashboard",
+    "orders",
+    "tracking",
+    "notifications",
+    "followups",
+    "demo",
+)
 
 
 def test_database_url() -> str:

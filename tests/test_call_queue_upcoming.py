@@ -9,10 +9,10 @@ import zoneinfo
 import pytest
 from django.utils import timezone, translation
 
+from demo import loader
 from followups.models import FollowUpCall
 from followups.scheduling import next_business_day_start
 from followups.selectors import call_queue, upcoming_calls
-from postpurchase import demo
 from postpurchase.models import Merchant, User
 from postpurchase.templatetags.dashboard_format import local_datetime, local_day
 from tests.followups_factories import call_of, make_due_now, place_order
@@ -31,9 +31,9 @@ SATURDAY = dt.datetime(2026, 12, 5, 10, 0, tzinfo=COPENHAGEN)
     ids=lambda now: now.strftime("%a-%H%M"),
 )
 def test_the_demo_leaves_calls_due_today_whatever_day_it_is_loaded(now):
-    demo.load_demo(now=now)
-    merchant = Merchant.objects.get(slug=demo.SLUG)
-    manager = User.objects.get(email=demo.ACCOUNT_MANAGER["email"])
+    loader.load_demo(now=now)
+    merchant = Merchant.objects.get(slug=loader.SLUG)
+    manager = User.objects.get(email=loader.ACCOUNT_MANAGER["email"])
     queue = call_queue(merchant=merchant, assignee_id=manager.pk, now=now)
     assert len(queue) >= 2
     assert {entry.call.due_at.astimezone(COPENHAGEN).date() for entry in queue} == {now.date()}
@@ -41,8 +41,8 @@ def test_the_demo_leaves_calls_due_today_whatever_day_it_is_loaded(now):
 
 
 def test_demo_calls_of_the_past_are_done_not_waiting():
-    demo.load_demo(now=SATURDAY)
-    merchant = Merchant.objects.get(slug=demo.SLUG)
+    loader.load_demo(now=SATURDAY)
+    merchant = Merchant.objects.get(slug=loader.SLUG)
     done = FollowUpCall.objects.for_merchant(merchant).filter(status="completed")
     assert done.count() >= 5
     for call in done:

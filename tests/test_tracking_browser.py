@@ -376,13 +376,13 @@ _CONTRAST_JS = """(selector) => {
 @pytest.mark.services
 def test_demo_orders_render_in_every_state(live_server, page_at, settings, transactional_db):
     """The orders `make run` loads: each page works at phone width, the logo included."""
+    from demo import loader
     from orders.models import Order
-    from postpurchase import demo
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # The demo's product pictures are drawn by the app at PUBLIC_BASE_URL, as in make run.
     settings.PUBLIC_BASE_URL = live_server.url
-    result = demo.load_demo()
+    result = loader.load_demo()
     orders = list(Order.objects.for_merchant(result["merchant"]).prefetch_related("shipments"))
     statuses = {s.status for order in orders for s in order.shipments.all()}
     assert statuses >= {"label_created", "in_transit", "delivered"}

@@ -1,9 +1,9 @@
-"""Load the demo merchant (idempotent) and print what to open; see postpurchase/demo.py."""
+"""Load the demo merchant (idempotent) and print what to open; see demo/loader.py."""
 
 from django.core.management.base import BaseCommand
 
-from postpurchase.demo import load_demo
-from postpurchase.demo_summary import demo_summary, new_key_keep
+from demo.loader import load_demo
+from demo.summary import demo_summary, new_key_keep
 
 
 class Command(BaseCommand):

@@ -734,7 +734,7 @@ def _people(merchant: Merchant) -> None:
 
 
 def _catalogue(merchant: Merchant) -> None:
-    from postpurchase.demo_images import demo_image_url  # it draws from this module's data
+    from demo.images import demo_image_url  # it draws from this module's data
 
     for sku, name, category, price, rank, tags in PRODUCTS:
         slug = sku.lower()

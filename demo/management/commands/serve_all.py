@@ -226,7 +226,7 @@ class Command(BaseCommand):
                 child.pump.join(timeout=2)
 
     def _announce(self, host: str, port: str) -> None:
-        from postpurchase.demo_summary import demo_summary, new_key_take
+        from demo.summary import demo_summary, new_key_take
 
         base = f"http://{host}:{port}"
         self.stdout.write(self.style.SUCCESS(f"\nPostpurchase is running on {base}/"))

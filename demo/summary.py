@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from demo.loader import ACCOUNT_MANAGER, OWNER, SLUG
 from orders.models import Order, Shipment, ShipmentStatus
-from postpurchase.demo import ACCOUNT_MANAGER, OWNER, SLUG
 from postpurchase.models import Merchant
 
 LANGUAGES = {"en": "English", "da": "Danish", "de": "German"}
