@@ -20,7 +20,7 @@ from notifications.defaults import default_headline
 from notifications.models import MessagingPreferences, Touchpoint
 from notifications.templating import render_message_text, sms_normalize
 from notifications.tokens import unsubscribe_url
-from tracking.formatting import format_money
+from postpurchase.formatting import format_money
 
 FONT_STACKS = {
     "system": "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",

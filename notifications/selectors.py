@@ -1,6 +1,10 @@
 """Reads shared by the engine, the dashboard and the API."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from notifications.models import ShipmentNotificationSetting, Suppression, Touchpoint
 
@@ -93,3 +97,24 @@ def touchpoint_history(*, merchant, touchpoint_id: int) -> dict:
         "attempts": list(touchpoint.delivery_attempts.all()),
         "status_changes": list(touchpoint.status_changes.all()),
     }
+
+
+def sms_quota_refusal(*, merchant, to: str) -> str:
+    """Why an SMS to `to` must not be sent now, or "" if it may.
+
+    Counted from the touchpoints table (the durable record of what was sent),
+    not from the cache, so a Redis restart cannot reset a merchant's budget.
+    """
+    since = timezone.now() - timedelta(days=1)
+    sent = (
+        Touchpoint.objects.for_merchant(merchant)
+        .filter(channel=Touchpoint.Channel.SMS, sent_at__gte=since)
+        .exclude(sent_at__isnull=True)
+    )
+    per_merchant = settings.SMS_LIMIT_PER_MERCHANT_PER_DAY
+    per_number = settings.SMS_LIMIT_PER_NUMBER_PER_DAY
+    if sent.count() >= per_merchant:
+        return f"daily SMS limit of {per_merchant} for this merchant reached"
+    if sent.filter(recipient=to).count() >= per_number:
+        return f"daily SMS limit of {per_number} for this number reached"
+    return ""

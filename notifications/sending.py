@@ -39,7 +39,7 @@ from notifications.errors import SendError
 from notifications.history import touchpoint_moved, touchpoint_transition
 from notifications.models import DeliveryAttempt, Touchpoint, TouchpointStatusChange
 from notifications.queue import TOUCHPOINTS, touchpoints_claim, touchpoints_unclaim
-from notifications.selectors import is_suppressed, suppressed_addresses
+from notifications.selectors import is_suppressed, sms_quota_refusal, suppressed_addresses
 from notifications.tokens import unsubscribe_url
 from notifications.transports import default_from_email, send_email, send_sms
 
@@ -185,9 +185,7 @@ def _send_claimed(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> 
         return _stop(touchpoint, S.SKIPPED, "recipient opted out")
 
     if touchpoint.channel == Touchpoint.Channel.SMS:
-        # Cost guard (postpurchase/limits.py): daily caps per merchant and per number.
-        from postpurchase.limits import sms_quota_refusal
-
+        # Cost guard: daily caps per merchant and per number (settings SMS_LIMIT_*).
         refusal = sms_quota_refusal(merchant=touchpoint.merchant, to=recipient)
         if refusal:
             return _stop(touchpoint, S.SKIPPED, refusal)

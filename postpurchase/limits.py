@@ -1,17 +1,17 @@
 """Limits that keep one client from hurting the service or a merchant's bill.
 
 Request bodies are capped before anything reads them, JSON is refused when it
-nests deeper than any real payload, API keys have a per-merchant quota, and SMS
-have daily caps per merchant and per phone number (a leaked key must not be able
-to pump SMS to premium numbers). All figures are settings with generous defaults.
+nests deeper than any real payload, API keys have a per-merchant quota. The SMS
+daily caps per merchant and per phone number (a leaked key must not be able to pump
+SMS to premium numbers) are counted from the touchpoints, so they live with them:
+notifications/selectors.py:sms_quota_refusal. All figures are settings with generous
+defaults.
 """
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.utils import timezone
 from rest_framework import parsers, throttling
 from rest_framework.exceptions import ParseError
 
@@ -225,26 +225,3 @@ class MerchantApiThrottle(throttling.BaseThrottle):
 
     def wait(self):
         return max(1, getattr(self, "_retry_after", 1))
-
-
-def sms_quota_refusal(*, merchant, to: str) -> str:
-    """Why an SMS to `to` must not be sent now, or "" if it may.
-
-    Counted from the touchpoints table (the durable record of what was sent),
-    not from the cache, so a Redis restart cannot reset a merchant's budget.
-    """
-    from notifications.models import Touchpoint
-
-    since = timezone.now() - timedelta(days=1)
-    sent = (
-        Touchpoint.objects.for_merchant(merchant)
-        .filter(channel=Touchpoint.Channel.SMS, sent_at__gte=since)
-        .exclude(sent_at__isnull=True)
-    )
-    per_merchant = settings.SMS_LIMIT_PER_MERCHANT_PER_DAY
-    per_number = settings.SMS_LIMIT_PER_NUMBER_PER_DAY
-    if sent.count() >= per_merchant:
-        return f"daily SMS limit of {per_merchant} for this merchant reached"
-    if sent.filter(recipient=to).count() >= per_number:
-        return f"daily SMS limit of {per_number} for this number reached"
-    return ""

@@ -336,6 +336,7 @@ API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
 # A process remembers an API key (and its merchant) this long: another process's
 # revocation or merchant deactivation takes effect within it (postpurchase/services.py).
 API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 5.0)
+# SMS daily caps: notifications/selectors.py:sms_quota_refusal, counted from the touchpoints.
 SMS_LIMIT_PER_MERCHANT_PER_DAY = env_int("SMS_LIMIT_PER_MERCHANT_PER_DAY", 20000)
 SMS_LIMIT_PER_NUMBER_PER_DAY = env_int("SMS_LIMIT_PER_NUMBER_PER_DAY", 10)
 # Misses on public token links (tracking, unsubscribe, ambassador) per client per window.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracking.formatting import format_money
+from postpurchase.formatting import format_money
 from tracking.theme import TEXT_CONTRAST, contrast, parse_hex, theme_from_values
 
 

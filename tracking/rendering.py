@@ -21,12 +21,12 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from orders.content import order_content
 from orders.models import PROBLEM_STATUSES, Order, ShipmentStatus
+from postpurchase.formatting import format_date, format_money, format_time
 from postpurchase.models import Branding
 from tracking import cache as page_cache
 from tracking import headers, selectors
 from tracking.carrier_links import carrier_name, carrier_tracking_url
 from tracking.delivery.services import NEEDS_ANSWER
-from tracking.formatting import format_date, format_money, format_time
 from tracking.theme import STYLESHEET_VERSION, Theme, theme_for_branding
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}

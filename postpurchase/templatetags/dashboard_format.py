@@ -13,7 +13,7 @@ import datetime as dt
 from django import template
 from django.utils import dateformat, timezone, translation
 
-from tracking.formatting import format_money
+from postpurchase.formatting import format_money
 
 register = template.Library()
 
