@@ -16,27 +16,21 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dashboard.models import OrderNote
-from postpurchase.models import ApiKey, Branding, Membership, Merchant, User
+from postpurchase.models import (
+    BRANDING_FIELDS,
+    MERCHANT_CONTACT_FIELDS,
+    ApiKey,
+    Branding,
+    Membership,
+    Merchant,
+    User,
+)
 from postpurchase.services import api_key_create, api_key_revoke, audit_record
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 MAX_LOGO_PIXELS = 25_000_000  # refuse decompression bombs before decoding
 LOGO_BOX = (600, 200)
 LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
-
-BRANDING_FIELDS = [
-    "primary_color",
-    "accent_color",
-    "background_color",
-    "text_color",
-    "font",
-    "banner_messages",
-    "sender_name",
-    "reply_to_email",
-    "sms_sender",
-    "shop_links",
-]
-MERCHANT_CONTACT_FIELDS = ["website_url", "support_email", "support_phone"]
 
 
 def logo_process(*, upload) -> ContentFile:

@@ -24,8 +24,9 @@ from dashboard.forms import (
     PeriodForm,
     TrackingPageForm,
 )
-from dashboard.preview import preview_logo_store, sample_order
+from dashboard.preview import preview_logo_store
 from followups.services import call_settings_for
+from orders.samples import sample_order
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.middleware import DEFAULT_CSP
 from postpurchase.models import LOCALES, ApiKey, AuditLogEntry, Branding, Membership

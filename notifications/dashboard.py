@@ -346,7 +346,7 @@ def message_template_send_test(
     *, merchant, template: MessageTemplate, email: str, phone: str
 ) -> str:
     """Build the real message for a sample order (rolled back) and send it to staff."""
-    from dashboard.preview import sample_order
+    from orders.samples import sample_order
 
     state = sample_state(kind=template.kind, shipment_status=template.shipment_status)
     with sample_order(

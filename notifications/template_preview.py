@@ -118,7 +118,7 @@ def message_template_preview(
     that validates but fails on the sample data reports that error rather than
     falling back to the standard wording as a real send would.
     """
-    from dashboard.preview import sample_order
+    from orders.samples import sample_order
 
     errors = template_validate(kind=kind, channel=channel, subject=subject, body=body)
     if errors:

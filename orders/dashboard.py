@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from dashboard.crud import Column, CrudScreen, TenantModelForm
 from dashboard.models import OrderNote
 from dashboard.services import order_note_add
 from notifications.models import Touchpoint
 from orders.models import Benefit, Order, Product, ShipmentEvent, Testimonial
 from orders.timeline import timeline_group
+from postpurchase.crud import Column, CrudScreen, TenantModelForm
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from postpurchase.localized import clean_texts
 from postpurchase.models import LOCALES

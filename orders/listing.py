@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from notifications.models import Touchpoint
 from orders.models import PROBLEM_STATUSES, Order, Shipment, ShipmentStatus
+from orders.risk import REPEATED_VISITS, REPEATED_VISITS_DAYS, orders_at_risk
 from postpurchase.models import Merchant
 from tracking.models import Rating, TrackingVisit
 
@@ -70,8 +71,6 @@ def _shipments(merchant: Merchant):
 
 def orders_filter(*, orders: QuerySet, merchant: Merchant, status="", shipment="", attention=False):
     """`orders` narrowed to one order status, one shipment status, and/or those at risk."""
-    from dashboard.selectors import orders_at_risk
-
     shipments = _shipments(merchant)
     if status == "cancelled":
         orders = orders.filter(cancelled_at__isnull=False)
@@ -158,7 +157,6 @@ def attention_reasons(
     *, merchant: Merchant, order_ids: list[int], now: dt.datetime | None = None
 ) -> dict[int, list[str]]:
     """Why each of these orders needs a human, in words: the signals of `orders_at_risk`."""
-    from dashboard.selectors import REPEATED_VISITS, REPEATED_VISITS_DAYS
     from followups.models import FollowUpCall, Outcome
 
     now = now or timezone.now()

@@ -164,6 +164,22 @@ class ApiKey(TenantModel):
         return prefix, f"pp_{prefix}_{secrets.token_urlsafe(32)}"
 
 
+# What a merchant sets on the branding page (and the preview shows before saving).
+BRANDING_FIELDS = [
+    "primary_color",
+    "accent_color",
+    "background_color",
+    "text_color",
+    "font",
+    "banner_messages",
+    "sender_name",
+    "reply_to_email",
+    "sms_sender",
+    "shop_links",
+]
+MERCHANT_CONTACT_FIELDS = ["website_url", "support_email", "support_phone"]
+
+
 class Branding(models.Model):
     """How a merchant's pages and messages look. One per merchant."""
 

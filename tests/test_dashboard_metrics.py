@@ -336,7 +336,7 @@ def at_risk_by_hand(facts, now: dt.datetime) -> set[str]:
 
 
 def test_orders_at_risk_are_the_open_orders_with_a_warning_sign(merchant_a, histories):
-    from dashboard.selectors import orders_at_risk
+    from orders.risk import orders_at_risk
 
     at_risk = orders_at_risk(merchant=merchant_a, now=NOW)
 
@@ -347,7 +347,7 @@ def test_orders_at_risk_are_the_open_orders_with_a_warning_sign(merchant_a, hist
 
 
 def test_visits_long_ago_do_not_put_an_order_at_risk_now(merchant_a):
-    from dashboard.selectors import orders_at_risk
+    from orders.risk import orders_at_risk
 
     customer = Customer.objects.create(merchant=merchant_a, email="old@example.com")
     order = Order.objects.create(

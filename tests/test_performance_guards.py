@@ -572,7 +572,7 @@ def test_every_read_of_the_metrics_page_is_bounded_not_merchant_wide(merchant_a,
     from django.urls import reverse
 
     from bench.datagen import generate_orders
-    from dashboard.selectors import orders_at_risk
+    from orders.risk import orders_at_risk
     from tests.test_dashboard_metrics import make_history
 
     make_history(merchant_a, seed=7, staff=[alice, None])  # every kind of row the page reads

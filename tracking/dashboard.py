@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dashboard.crud import Column, CrudScreen, TenantModelForm
 from orders.models import Product
+from postpurchase.crud import Column, CrudScreen, TenantModelForm
 from postpurchase.dashboard_auth import SETTINGS_ROLES, merchant_required
 from tracking.models import CrossSellRule
 from tracking.rendering import render_tracking_page
