@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from demo.loader import BRANDING, PRODUCTS
+from demo.shop import BRANDING, PRODUCTS
 
 SIZE = (800, 600)  # drawn at twice the served size, then scaled down for smooth edges
 SERVED = (400, 300)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from demo.loader import ACCOUNT_MANAGER, OWNER, SLUG
+from demo.shop import ACCOUNT_MANAGER, OWNER, SLUG
 from orders.models import Order, Shipment, ShipmentStatus
 from postpurchase.models import Merchant
 

@@ -8,7 +8,7 @@ tracking number is found again, and an event already recorded is not repeated,
 so the same file twice creates nothing new.
 
 Why not django-import-export (weighed for #18.7, with the product CSV in
-orders/dashboard.py): its import writes model rows, and an order must go through
+orders/dashboard/product_csv.py): its import writes model rows, and an order must go through
 order_upsert, shipment_create and shipment_event_record so touchpoints are planned,
 buyers matched and events deduplicated as through the API; it is built around the
 admin, while merchants import in their dashboard, scoped to their shop; its confirm

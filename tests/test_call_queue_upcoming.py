@@ -9,7 +9,7 @@ import zoneinfo
 import pytest
 from django.utils import timezone, translation
 
-from demo import loader
+from demo import loader, shop
 from followups.models import FollowUpCall
 from followups.scheduling import next_business_day_start
 from followups.selectors import call_queue, upcoming_calls
@@ -32,8 +32,8 @@ SATURDAY = dt.datetime(2026, 12, 5, 10, 0, tzinfo=COPENHAGEN)
 )
 def test_the_demo_leaves_calls_due_today_whatever_day_it_is_loaded(now):
     loader.load_demo(now=now)
-    merchant = Merchant.objects.get(slug=loader.SLUG)
-    manager = User.objects.get(email=loader.ACCOUNT_MANAGER["email"])
+    merchant = Merchant.objects.get(slug=shop.SLUG)
+    manager = User.objects.get(email=shop.ACCOUNT_MANAGER["email"])
     queue = call_queue(merchant=merchant, assignee_id=manager.pk, now=now)
     assert len(queue) >= 2
     assert {entry.call.due_at.astimezone(COPENHAGEN).date() for entry in queue} == {now.date()}
@@ -42,7 +42,7 @@ def test_the_demo_leaves_calls_due_today_whatever_day_it_is_loaded(now):
 
 def test_demo_calls_of_the_past_are_done_not_waiting():
     loader.load_demo(now=SATURDAY)
-    merchant = Merchant.objects.get(slug=loader.SLUG)
+    merchant = Merchant.objects.get(slug=shop.SLUG)
     done = FollowUpCall.objects.for_merchant(merchant).filter(status="completed")
     assert done.count() >= 5
     for call in done:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 
-from demo import loader
+from demo import loader, shop
 from demo import summary as demo_summary
 from notifications.models import Touchpoint
 from orders.models import Order, Product, Shipment, ShipmentEvent, ShipmentStatus
@@ -26,7 +26,7 @@ def _counts(merchant):
 
 def test_demo_shop_has_every_shipment_state_an_unshipped_order_and_both_logins():
     loader.load_demo()
-    merchant = Merchant.objects.get(slug=loader.SLUG)
+    merchant = Merchant.objects.get(slug=shop.SLUG)
     statuses = set(Shipment.objects.for_merchant(merchant).values_list("status", flat=True))
     assert statuses == set(ShipmentStatus.values)
     orders = Order.objects.for_merchant(merchant)
@@ -43,7 +43,7 @@ def test_demo_shop_has_every_shipment_state_an_unshipped_order_and_both_logins()
 
 def test_loading_the_demo_twice_changes_nothing():
     loader.load_demo()
-    merchant = Merchant.objects.get(slug=loader.SLUG)
+    merchant = Merchant.objects.get(slug=shop.SLUG)
     before = _counts(merchant)
     statuses = dict(Touchpoint.objects.for_merchant(merchant).values_list("pk", "status"))
     result = loader.load_demo()
@@ -55,7 +55,7 @@ def test_loading_the_demo_twice_changes_nothing():
 
 def test_only_recent_causes_are_left_to_send_when_the_demo_starts():
     loader.load_demo()
-    merchant = Merchant.objects.get(slug=loader.SLUG)
+    merchant = Merchant.objects.get(slug=shop.SLUG)
     waiting = Touchpoint.objects.for_merchant(merchant).filter(
         status=Touchpoint.Status.SCHEDULED, channel__in=["email", "sms"]
     )
@@ -75,7 +75,7 @@ def test_load_demo_command_prints_what_to_open_and_the_api_key_once(capsys, sett
     call_command("load_demo")
     first = capsys.readouterr().out
     assert "/dashboard/" in first and "/calls/" in first and "/api/docs/" in first
-    assert loader.OWNER["email"] in first and loader.ACCOUNT_MANAGER["password"] in first
+    assert shop.OWNER["email"] in first and shop.ACCOUNT_MANAGER["password"] in first
     assert "/t/" in first
     assert "pp_" in first
     call_command("load_demo")
@@ -114,7 +114,7 @@ def test_summary_links_a_tracking_page_per_shipment_state_and_the_lookup_page():
 
 def test_each_tracking_link_in_the_summary_shows_its_state(client):
     loader.load_demo()
-    merchant = Merchant.objects.get(slug=loader.SLUG)
+    merchant = Merchant.objects.get(slug=shop.SLUG)
     for label, order in demo_summary.tracking_links(merchant):
         if label == "Not shipped yet":
             assert not order.shipments.exists()
@@ -130,7 +130,7 @@ def test_summary_names_the_pages_and_logins_and_the_key_only_when_given():
     summary = demo_summary.demo_summary(base_url="http://127.0.0.1:8000", api_key="pp_just_made")
     for path in ("/dashboard/", "/login/", "/calls/", "/api/docs/"):
         assert f"http://127.0.0.1:8000{path}" in summary
-    assert loader.OWNER["password"] in summary and loader.ACCOUNT_MANAGER["password"] in summary
+    assert shop.OWNER["password"] in summary and shop.ACCOUNT_MANAGER["password"] in summary
     assert "pp_just_made" in summary
     assert "pp_just_made" not in demo_summary.demo_summary(base_url="http://127.0.0.1:8000")
 
@@ -141,6 +141,6 @@ def test_a_new_api_key_is_kept_for_serve_all_once_and_private(settings, tmp_path
     path = demo_summary.new_key_path()
     assert path.stat().st_mode & 0o077 == 0
     raw_key = demo_summary.new_key_take()
-    assert api_key_authenticate(raw_key).merchant.slug == loader.SLUG
+    assert api_key_authenticate(raw_key).merchant.slug == shop.SLUG
     assert not path.exists()
     assert demo_summary.new_key_take() == ""

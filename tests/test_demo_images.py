@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from demo import loader
+from demo import loader, shop
 from orders.models import Order, Product
 from postpurchase.models import Merchant
 from tests.chromium import PHONE
@@ -18,14 +18,14 @@ pytestmark = pytest.mark.django_db
 
 def _demo_products():
     loader.load_demo()
-    merchant = Merchant.objects.get(slug=loader.SLUG)
+    merchant = Merchant.objects.get(slug=shop.SLUG)
     return list(Product.objects.for_merchant(merchant))
 
 
 def test_every_demo_product_picture_is_served_by_the_app(client, settings):
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # make run's
     products = _demo_products()
-    assert len(products) == len(loader.PRODUCTS)
+    assert len(products) == len(shop.PRODUCTS)
     for product in products:
         assert product.image_url.startswith(f"{settings.PUBLIC_BASE_URL}/demo/products/")
         response = client.get(product.image_url.removeprefix(settings.PUBLIC_BASE_URL))
@@ -44,7 +44,7 @@ def test_demo_tracking_page_shows_the_drawn_pictures_on_a_german_phone(
 ):
     settings.PUBLIC_BASE_URL = live_server.url
     loader.load_demo()
-    merchant = Merchant.objects.get(slug=loader.SLUG)
+    merchant = Merchant.objects.get(slug=shop.SLUG)
     order = Order.objects.for_merchant(merchant).get(external_id="10410")  # German, two parcels
     tab = open_page(PHONE, locale="de")
     tab.page.goto(order.tracking_url)

@@ -20,10 +20,6 @@ KNOWN_CIRCLES = {
         "the tracker's events are recorded through orders.services.shipment_event_record; "
         "breaking it needs a shipment-created hook that tracking registers"
     ),
-    frozenset({"demo.images", "demo.loader"}): (
-        "the pictures are drawn from the loader's catalogue, and the loader asks for their "
-        "URLs; goes when the catalogue leaves the loader"
-    ),
 }
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from orders.dashboard import order_timeline
+from orders.dashboard.order_pages import order_timeline
 from tests.dashboard_world import place_order, ship
 from tracking.models import TrackingVisit
 
