@@ -5,6 +5,7 @@ with grimp (import-linter's graph library) among the project's own modules, impo
 inside functions included.
 """
 
+import re
 import subprocess
 import sys
 
@@ -100,3 +101,11 @@ def test_the_circle_finder_finds_a_planted_circle_and_nothing_else():
     for importer, imported in [("a.x", "a.y"), ("a.y", "a.z"), ("a.z", "a.x"), ("a.z", "a.w")]:
         graph.add_import(importer=importer, imported=imported)
     assert import_circles(graph) == {frozenset({"a.x", "a.y", "a.z"})}
+
+
+def test_the_readmes_app_table_names_every_project_package():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| App | What it holds |") :].split("\n\n")[0]
+    assert set(re.findall(r"^\| `(\w+)/` \|", table, re.M)) == set(PROJECT_APPS)
+    on_disk = {p.parent.name for p in ROOT.glob("*/apps.py")}
+    assert on_disk == set(PROJECT_APPS)
