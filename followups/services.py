@@ -16,6 +16,7 @@ from notifications.history import touchpoint_transition, touchpoints_transition
 from notifications.models import Touchpoint
 from orders.models import Order
 from postpurchase.events import emit
+from postpurchase.inserts import insert_new
 from postpurchase.models import Membership, Merchant, User
 from postpurchase.services import audit_record
 from postpurchase.tenancy import get_for_merchant
@@ -128,7 +129,7 @@ def calls_create_for_touchpoints(
             error=f"call rules: {reason}",
         )
     calls_assign(merchant=merchant, calls=[c for c in calls if c.is_open], team_exists=team_exists)
-    FollowUpCall.objects.for_merchant(merchant).bulk_create(calls)
+    insert_new(FollowUpCall.objects.for_merchant(merchant), calls)
     return calls
 
 

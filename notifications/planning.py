@@ -17,6 +17,7 @@ from notifications.selectors import (
     suppressed_addresses,
 )
 from orders.models import Order, Shipment, ShipmentEvent
+from postpurchase.inserts import insert_new
 
 S = Touchpoint.Status
 
@@ -79,7 +80,7 @@ def touchpoints_plan_for_new_orders(
             ),
         ]
     # New orders have no touchpoints yet, so no conflict can occur and pks come back.
-    created = Touchpoint.objects.for_merchant(merchant).bulk_create(planned)
+    created = insert_new(Touchpoint.objects.for_merchant(merchant), planned)
     touchpoint_record_planned(created)
     # Calls and endorsement requests, all orders at once; the requests are sent at once too.
     created += followups_plan_for_new_orders(orders=orders, touchpoints=created)

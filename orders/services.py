@@ -17,6 +17,7 @@ from notifications.planning import (
 from notifications.selectors import SUPPRESSED_ONE_SQL, suppressed_addresses
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentEvent, ShipmentItem
 from orders.selectors import order_detail_prefetched
+from postpurchase.inserts import insert_new
 from postpurchase.models import Merchant
 from postpurchase.tenancy import get_for_merchant
 from tracking.cache import bumps_coalesced
@@ -162,7 +163,7 @@ class ItemChanges:
         if self.update:
             LineItem.objects.bulk_update(self.update, [*ITEM_FIELDS, "position"])
         if self.create:
-            LineItem.objects.bulk_create(self.create)
+            insert_new(LineItem.objects.all(), self.create)
 
 
 def _field_values(instance, names) -> dict:

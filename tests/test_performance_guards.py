@@ -689,3 +689,43 @@ def test_writing_through_a_merchants_scope_builds_no_filter(merchant_a, merchant
     emails = Customer.objects.for_merchant(merchant_a).values_list("email", flat=True)
     assert list(emails) == ["a@example.com"]
     assert len(built) == 1
+
+
+# --- INSERTs compiled once (postpurchase/inserts.py) ---
+
+
+def test_a_new_orders_items_touchpoints_and_call_are_not_compiled_per_order(
+    api_a, merchant_a, monkeypatch
+):
+    from django.db.models.sql.compiler import SQLInsertCompiler
+
+    api_a.post("/api/v1/orders/", make_payload("warm-up"), format="json")
+    compiled = []
+    as_sql = SQLInsertCompiler.as_sql
+    monkeypatch.setattr(
+        SQLInsertCompiler,
+        "as_sql",
+        lambda self, *a, **k: compiled.append(self.query.model.__name__) or as_sql(self, *a, **k),
+    )
+    payload = make_payload("compiled")
+    payload["customer"]["email"] = "new-buyer@example.com"
+    response = api_a.post("/api/v1/orders/", payload, format="json")
+    assert response.status_code == 201
+    # The customer and the order are saved (their signals run); the rest reuse statements.
+    assert sorted(compiled) == ["Customer", "Order", "TouchpointStatusChange"]
+    body = response.json()
+    assert [item["sku"] for item in body["items"]] == ["SOFA-1"]
+    assert len(body["touchpoints"]) == 2
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_insert_new_gives_each_row_its_key_in_order_on_either_database(merchant_a):
+    from postpurchase.inserts import insert_new
+
+    rows = [Customer(merchant=merchant_a, email=f"c{n}@example.com") for n in range(5)]
+    assert insert_new(Customer.objects.for_merchant(merchant_a), rows) is rows
+    stored = Customer.objects.for_merchant(merchant_a).in_bulk([row.pk for row in rows])
+    assert [stored[row.pk].email for row in rows] == [row.email for row in rows]
+    assert all(not row._state.adding and row.created_at for row in rows)
+    assert insert_new(Customer.objects.for_merchant(merchant_a), []) == []
