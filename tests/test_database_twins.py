@@ -35,8 +35,12 @@ TWINS = {
     ("orders/services.py", "_order_and_customer_found"),
     ("notifications/selectors.py", "suppressed_addresses"),
     ("notifications/sending.py", "_start_attempt"),
+    # One statement for a send's outcome: tests/test_touchpoint_delivery.py (marked sqlite)
+    # records a send and a send a delivery webhook got ahead of, on both databases.
+    ("notifications/sending.py", "_record_sent"),
     ("notifications/history.py", "_move_with_history"),
     ("postpurchase/queueing.py", "claim"),  # FOR UPDATE SKIP LOCKED: tests/test_queueing.py
+    ("postpurchase/inserts.py", "insert_new"),  # RETURNING or not: tests/test_performance_guards.py
 }
 ROOT = Path(__file__).resolve().parent.parent
 
