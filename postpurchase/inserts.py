@@ -7,7 +7,8 @@ primary key yet, no conflicts): each field's pre_save (auto_now_add) and value p
 by the field for the connection, the primary keys read back with RETURNING in row
 order, the instances marked saved. Larger writes (a batch of a thousand orders) and
 rows holding SQL expressions go to `bulk_create`, which batches and compiles them.
-Both PostgreSQL and SQLite (3.35+) run the statement, so there is no second twin.
+PostgreSQL and SQLite 3.35+ run the same statement; an older SQLite (no RETURNING)
+gets bulk_create.
 """
 
 import functools
@@ -31,6 +32,9 @@ def insert_new(manager_rows, objs: list) -> list:
         return manager_rows.bulk_create(objs)
     db = router.db_for_write(model)
     connection = connections[db]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        # SQLite before 3.35 has no RETURNING: Django's own way there.
+        return manager_rows.bulk_create(objs)
     params = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")

@@ -729,3 +729,16 @@ def test_insert_new_gives_each_row_its_key_in_order_on_either_database(merchant_
     assert [stored[row.pk].email for row in rows] == [row.email for row in rows]
     assert all(not row._state.adding and row.created_at for row in rows)
     assert insert_new(Customer.objects.for_merchant(merchant_a), []) == []
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_insert_new_without_returning_writes_the_rows_as_bulk_create_does(merchant_a, monkeypatch):
+    from postpurchase.inserts import insert_new
+
+    # An SQLite older than 3.35 (the embedded database of `make run` on an old system).
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    rows = [Customer(merchant=merchant_a, email=f"old{n}@example.com") for n in range(3)]
+    insert_new(Customer.objects.for_merchant(merchant_a), rows)
+    stored = Customer.objects.for_merchant(merchant_a).values_list("email", flat=True)
+    assert sorted(stored) == [row.email for row in rows]
