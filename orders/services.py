@@ -17,6 +17,7 @@ from notifications.planning import (
 from notifications.selectors import SUPPRESSED_ONE_SQL, suppressed_addresses
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentEvent, ShipmentItem
 from orders.selectors import order_detail_prefetched
+from orders.signals import shipment_created
 from postpurchase.inserts import insert_new
 from postpurchase.models import Merchant
 from postpurchase.tenancy import get_for_merchant
@@ -494,10 +495,8 @@ def shipment_create(*, merchant: Merchant, order: Order, data: dict) -> Shipment
             )
             for entry in entries
         )
-        # Parcels of carriers karrio can ask are polled (tracking/carriers/polling.py).
-        from tracking.carriers.polling import carrier_tracker_start
-
-        carrier_tracker_start(merchant=merchant, shipment=shipment)
+        # Tracking starts polling parcels of carriers karrio can ask (tracking/apps.py).
+        shipment_created.send(sender=Shipment, merchant=merchant, shipment=shipment)
     return shipment
 
 

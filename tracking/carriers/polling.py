@@ -72,6 +72,11 @@ def carrier_tracker_start(*, merchant: Merchant, shipment: Shipment) -> CarrierT
     )
 
 
+def start_tracker_of_new_shipment(sender, *, merchant: Merchant, shipment: Shipment, **kwargs):
+    """Receiver of orders' shipment_created (connected in tracking/apps.py)."""
+    carrier_tracker_start(merchant=merchant, shipment=shipment)
+
+
 def poll_interval(status: str) -> timedelta:
     if status in SOON_STATUSES:
         return timedelta(seconds=settings.CARRIER_POLL_OUT_FOR_DELIVERY_SECONDS)
