@@ -9,6 +9,7 @@ import copy
 import os
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from notifications import sms
@@ -58,6 +59,15 @@ def _clean_outboxes(settings):
     sms.outbox.clear()
     yield
     sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request answered in German leaves German active in this thread (LocaleMiddleware
+    # activates, nothing deactivates); the next test must start in the default language.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
