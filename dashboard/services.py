@@ -15,7 +15,6 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from dashboard.models import OrderNote
 from postpurchase.models import (
     BRANDING_FIELDS,
     MERCHANT_CONTACT_FIELDS,
@@ -262,10 +261,3 @@ def integration_connect_audited(*, merchant: Merchant, actor: User, platform: st
             target=integration.get_platform_display(),
         )
     return integration
-
-
-def order_note_add(*, merchant: Merchant, order, author: User, text: str) -> OrderNote:
-    text = text.strip()
-    if not text:
-        raise ValidationError({"text": _("Write something first.")})
-    return OrderNote.objects.create(merchant=merchant, order=order, author=author, text=text)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications.planning import (
     touchpoints_plan_for_new_order,
@@ -15,7 +16,15 @@ from notifications.planning import (
     touchpoints_plan_for_shipment_change,
 )
 from notifications.selectors import SUPPRESSED_ONE_SQL, suppressed_addresses
-from orders.models import Customer, LineItem, Order, Shipment, ShipmentEvent, ShipmentItem
+from orders.models import (
+    Customer,
+    LineItem,
+    Order,
+    OrderNote,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
+)
 from orders.selectors import order_detail_prefetched
 from orders.signals import shipment_created
 from postpurchase.inserts import insert_new
@@ -543,3 +552,10 @@ def get_order(*, merchant: Merchant, order_id) -> Order:
 
 def get_shipment(*, merchant: Merchant, shipment_id) -> Shipment:
     return get_for_merchant(Shipment, merchant=merchant, pk=shipment_id)
+
+
+def order_note_add(*, merchant: Merchant, order: Order, author, text: str) -> OrderNote:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write something first.")})
+    return OrderNote.objects.create(merchant=merchant, order=order, author=author, text=text)

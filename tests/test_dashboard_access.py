@@ -7,9 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse, reverse_lazy
 
-from dashboard.models import OrderNote
 from notifications.models import MessageTemplate
-from orders.models import Benefit, Product
+from orders.models import Benefit, OrderNote, Product
 from orders.models import Testimonial as ShopTestimonial
 from postpurchase.models import ApiKey, Membership
 from postpurchase.services import api_key_create, audit_record

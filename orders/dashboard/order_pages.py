@@ -14,10 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from dashboard.models import OrderNote
-from dashboard.services import order_note_add
 from notifications.models import Touchpoint
-from orders.models import Order, ShipmentEvent
+from orders.models import Order, OrderNote, ShipmentEvent
+from orders.services import order_note_add
 from orders.timeline import timeline_group
 from postpurchase.dashboard_auth import merchant_required
 from postpurchase.services import audit_record
