@@ -14,7 +14,7 @@ from django.conf import global_settings, settings
 from orders.models import PROBLEM_STATUSES
 from postpurchase.models import LOCALES
 from tests.processes import PROJECT_APPS
-from tracking import rendering
+from tracking import progress, rendering
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,8 +119,8 @@ def test_one_language_list():
 def test_problem_statuses_has_one_meaning():
     """The tracking page splits the problem statuses into amber and red; no second set
     goes by the same name."""
-    assert rendering.WARNING_STATUSES | rendering.SEVERE_STATUSES == PROBLEM_STATUSES
-    assert not rendering.WARNING_STATUSES & rendering.SEVERE_STATUSES
+    assert progress.WARNING_STATUSES | progress.SEVERE_STATUSES == PROBLEM_STATUSES
+    assert not progress.WARNING_STATUSES & progress.SEVERE_STATUSES
     defining = [
         str(path.relative_to(ROOT))
         for path, tree in _code_files()
