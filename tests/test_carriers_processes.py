@@ -39,7 +39,9 @@ def test_a_gls_parcel_is_delivered_on_the_page_with_no_event_from_the_shop(
             esp,
             CARRIER_API_BASE_URL=gls.url,
             CARRIER_POLL_TICK_SECONDS="0.5",
-            CARRIER_POLL_IN_TRANSIT_SECONDS="1",
+            # Long enough for the in-transit update to leave before the next poll finds
+            # the parcel delivered (a newer status supersedes an update not yet sent).
+            CARRIER_POLL_IN_TRANSIT_SECONDS="3",
             CARRIER_POLL_OUT_FOR_DELIVERY_SECONDS="1",
             TOUCHPOINT_TICK_SECONDS="0.5",
         )
