@@ -70,6 +70,20 @@ def _default_language():
     translation.deactivate()
 
 
+@pytest.fixture
+def no_sms_quiet_hours(merchant_a):
+    """Texts at any hour: a test that sends an SMS in real time must not depend on the
+    clock (21:00-08:00 in Copenhagen defers it to the morning)."""
+    import datetime as dt
+
+    from notifications.models import MessagingPreferences
+
+    MessagingPreferences.objects.update_or_create(
+        merchant=merchant_a,
+        defaults={"sms_quiet_start": dt.time(0, 0), "sms_quiet_end": dt.time(0, 0)},
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache

@@ -19,7 +19,7 @@ GLS_NUMBER = "60483186262"
 
 
 def test_a_gls_parcel_is_delivered_on_the_page_with_no_event_from_the_shop(
-    api_a, client, merchant_a, order_payload, tmp_path
+    api_a, client, merchant_a, order_payload, tmp_path, no_sms_quiet_hours
 ):
     connect(merchant_a, "gls")
     order = api_a.post("/api/v1/orders/", order_payload, format="json").json()

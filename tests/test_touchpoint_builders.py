@@ -57,7 +57,7 @@ def test_registered_email_builder_is_sent_with_unsubscribe_headers(
     assert touchpoint.recipient == "anna@example.com"
 
 
-def test_registered_sms_builder_is_sent(annas_order, endorsement_builders):
+def test_registered_sms_builder_is_sent(annas_order, endorsement_builders, no_sms_quiet_hours):
     from notifications import sms
 
     @register_builder("endorsement_request", "sms")
