@@ -187,7 +187,9 @@ def test_owner_edits_branding_and_watches_preview_change(page, live_server, shop
         files=[{"name": "logo.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}],
     )
     page.click("button.btn-primary:has-text('Save branding')")
-    page.locator(".alert-success").wait_for()
+    # The save re-encodes the logo with Pillow: on a busy 2-core machine that outlasts
+    # Playwright's default 10 s.
+    page.locator(".alert-success").wait_for(timeout=30_000)
     branding = Branding.objects.get(merchant=merchant_a)
     assert branding.banner_messages == {"da": "Gratis fragt i hele november"}
     assert branding.primary_color == "#0b6e4f"
