@@ -23,3 +23,17 @@ def summary(latencies: list[float], expected: int) -> dict:
         "max_s": rounded(max(latencies), 3) if latencies else None,
         "missing": missing,
     }
+
+
+def median_run(runs: list[dict], key: str) -> dict:
+    """The run with the median `key` (the lower middle for an even count), with the range.
+
+    A busy 2-core machine moves a single run by tens of percent, so each headline figure is
+    the median of several runs in one bench, and its lowest run is what a goal is held to.
+    """
+    ordered = sorted(runs, key=lambda run: run[key])
+    return {
+        **ordered[(len(ordered) - 1) // 2],
+        f"{key}_min": ordered[0][key],
+        f"{key}_max": ordered[-1][key],
+    }

@@ -12,55 +12,15 @@ import psycopg2
 from bench.harness import loadgen
 from bench.harness.config import BATCH_SIZE, CONF
 from bench.harness.payloads import next_serial, order_payload
-from bench.harness.stats import percentile
+from bench.harness.stats import median_run, percentile
 
 
 def run(world):
     from django.db import connection
 
-    from orders.models import Order
-
-    # Single orders: wrk with a Lua script that makes every request a new order.
-    template = json.dumps(order_payload("__ID__", 0)).replace("buyer0@", "buyer__ID__@")
-    script = world.tmp / "single.lua"
-    script.write_text(
-        "local counter = 0\n"
-        "local threads = {}\n"
-        "function setup(thread) thread:set('tid', #threads + 1); "
-        "table.insert(threads, thread) end\n"
-        'wrk.method = "POST"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {world.api_key}"\n'
-        f"local template = [==[{template}]==]\n"
-        "request = function()\n"
-        "  counter = counter + 1\n"
-        '  local id = "w" .. tid .. "x" .. counter\n'
-        '  return wrk.format(nil, "/api/v1/orders/", nil, (template:gsub("__ID__", id)))\n'
-        "end\n"
-    )
-    single: dict
-    if loadgen.WRK:
-        started = time.monotonic()
-        out = loadgen.run_wrk(
-            f"{world.base_url}/api/v1/orders/",
-            seconds=CONF["single_seconds"],
-            connections=16,
-            script=script,
-        )
-        elapsed = time.monotonic() - started
-        created = Order.objects.for_merchant(world.merchant).filter(external_id__startswith="w")
-        count = created.count()
-        single = {
-            "tool": "wrk (16 connections)",
-            "orders": count,
-            "orders_per_s": count / CONF["single_seconds"],
-            "p50_ms": out["p50_ms"],
-            "p99_ms": out["p99_ms"],
-            "errors": out["errors"],
-            "wall_s": round(elapsed, 1),
-        }
-    else:
-        single = _python_single_ingest(world, CONF["single_seconds"])
+    # Single orders, CONF["repeats"] runs: the figure is their median, with the range.
+    runs = [_single_run(world, n) for n in range(CONF["repeats"])]
+    single = {**median_run(runs, "orders_per_s"), "runs": runs}
 
     # Batches of 1000 from two clients (one per web worker).
     batches = [
@@ -94,17 +54,22 @@ def run(world):
     }
 
     # Raw psycopg2: the same rows (customer, order, 3 items, 2 touchpoints) per batch.
-    raw_batches = [
-        [order_payload(f"r{b}-{i}", next_serial() + 200_000) for i in range(BATCH_SIZE)]
-        for b in range(max(1, len(statuses) // BATCH_SIZE))
-    ]
-    conn = psycopg2.connect(dbname=world.db_name, **world.pg)
-    started = time.monotonic()
-    for raw in raw_batches:
-        raw_insert(conn, world.merchant.pk, raw)
-    raw_elapsed = time.monotonic() - started
-    conn.close()
-    raw_rate = len(raw_batches) * BATCH_SIZE / raw_elapsed
+    raw_runs = []
+    for run in range(CONF["repeats"]):
+        raw_batches = [
+            [order_payload(f"r{run}-{b}-{i}", next_serial() + 200_000) for i in range(BATCH_SIZE)]
+            for b in range(max(1, len(statuses) // BATCH_SIZE))
+        ]
+        conn = psycopg2.connect(dbname=world.db_name, **world.pg)
+        started = time.monotonic()
+        for raw in raw_batches:
+            raw_insert(conn, world.merchant.pk, raw)
+        raw_runs.append(
+            {"orders_per_s": len(raw_batches) * BATCH_SIZE / (time.monotonic() - started)}
+        )
+        conn.close()
+    raw = median_run(raw_runs, "orders_per_s")
+    raw_rate = raw["orders_per_s"]
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -116,13 +81,60 @@ def run(world):
     return {
         "single": single,
         "batch": {**batch, "touchpoints": batch_touchpoints},
-        "raw_psycopg2": {"orders_per_s": raw_rate},
+        "raw_psycopg2": raw,
         "single_ratio": single["orders_per_s"] / raw_rate,
         "batch_ratio": batch["orders_per_s"] / raw_rate,
     }
 
 
-def _python_single_ingest(world, seconds: int) -> dict:
+def _single_run(world, run: int) -> dict:
+    """One timed run of single-order POSTs, each a new order of a new buyer."""
+    from orders.models import Order
+
+    prefix = f"s{run}_"
+    if not loadgen.WRK:
+        return _python_single_ingest(world, CONF["single_seconds"], prefix)
+    # wrk with a Lua script that makes every request a new order.
+    template = json.dumps(order_payload("__ID__", 0)).replace("buyer0@", "buyer__ID__@")
+    script = world.tmp / f"single{run}.lua"
+    script.write_text(
+        "local counter = 0\n"
+        "local threads = {}\n"
+        "function setup(thread) thread:set('tid', #threads + 1); "
+        "table.insert(threads, thread) end\n"
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {world.api_key}"\n'
+        f"local template = [==[{template}]==]\n"
+        "request = function()\n"
+        "  counter = counter + 1\n"
+        f'  local id = "{prefix}" .. tid .. "x" .. counter\n'
+        '  return wrk.format(nil, "/api/v1/orders/", nil, (template:gsub("__ID__", id)))\n'
+        "end\n"
+    )
+    started = time.monotonic()
+    out = loadgen.run_wrk(
+        f"{world.base_url}/api/v1/orders/",
+        seconds=CONF["single_seconds"],
+        connections=16,
+        script=script,
+    )
+    elapsed = time.monotonic() - started
+    count = (
+        Order.objects.for_merchant(world.merchant).filter(external_id__startswith=prefix).count()
+    )
+    return {
+        "tool": "wrk (16 connections)",
+        "orders": count,
+        "orders_per_s": count / CONF["single_seconds"],
+        "p50_ms": out["p50_ms"],
+        "p99_ms": out["p99_ms"],
+        "errors": out["errors"],
+        "wall_s": round(elapsed, 1),
+    }
+
+
+def _python_single_ingest(world, seconds: int, prefix: str) -> dict:
     latencies, codes = [], []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -134,7 +146,7 @@ def _python_single_ingest(world, seconds: int) -> dict:
             start = time.perf_counter()
             response = session.post(
                 f"{world.base_url}/api/v1/orders/",
-                json=order_payload(f"p{n}x{serial}", serial),
+                json=order_payload(f"{prefix}{n}x{serial}", serial),
                 timeout=60,
             )
             with lock:
