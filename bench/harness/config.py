@@ -43,6 +43,7 @@ CONF = dict(SCALES[SCALE_NAME])
 if os.environ.get("BENCH_LARGE_ORDERS"):
     CONF["large_orders"] = int(os.environ["BENCH_LARGE_ORDERS"])
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
+WEB_THREADS = int(os.environ.get("BENCH_WEB_THREADS", "1"))  # > 1: gunicorn's gthread workers
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "4"))
 # BENCH_ONLY=tracking,dispatch runs just those sections (for development; the table shows the rest as missing).
 ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}

@@ -21,6 +21,12 @@ def spread(result: dict, key: str) -> str:
     return f"{fmt(result[key])} ({fmt(low)}–{fmt(high)})"
 
 
+def cpu_row(label: str, result: dict, key: str) -> tuple:
+    """CPU time per unit in the process under test, over each run: it moves less with load."""
+    values = [run.get(key) for run in result.get("runs", [result]) if run.get(key) is not None]
+    return (label, " / ".join(fmt(v, " ms", 2) for v in values) or "n/a", "", "", "")
+
+
 def not_measured(section: str, result: dict, label: str = "") -> tuple:
     if not wanted(section):
         return (label or section, "not run (BENCH_ONLY)", "", "", "")
@@ -66,6 +72,7 @@ def table(results: dict) -> str:
                 f"≥ {GOALS['single_orders_per_s']:,}/s, lowest run",
             )
         )
+        rows.append(cpu_row("  web CPU per order", ing["single"], "web_cpu_ms_per_order"))
         rows.append(
             (
                 "ingest batch orders/s",
@@ -88,6 +95,7 @@ def table(results: dict) -> str:
                 f"≥ {GOALS['dispatch_per_s']:,}/s, lowest run",
             )
         )
+        rows.append(cpu_row("  worker CPU per email", dis, "worker_cpu_ms_per_email"))
     else:
         rows.append(not_measured("dispatch", dis))
     tim = results.get("timeliness", {})

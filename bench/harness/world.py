@@ -16,7 +16,15 @@ from urllib.parse import urlparse
 import psycopg2
 import requests
 
-from bench.harness.config import CELERY_CONCURRENCY, CONF, ROOT, SCALE_NAME, WEB_WORKERS, log
+from bench.harness.config import (
+    CELERY_CONCURRENCY,
+    CONF,
+    ROOT,
+    SCALE_NAME,
+    WEB_THREADS,
+    WEB_WORKERS,
+    log,
+)
 from bench.harness.processes import Processes, free_port
 
 
@@ -158,6 +166,11 @@ class World:
                 "gunicorn",
                 "postpurchase.wsgi:application",
                 f"--workers={WEB_WORKERS}",
+                *(
+                    [f"--threads={WEB_THREADS}", "--worker-class=gthread"]
+                    if WEB_THREADS > 1
+                    else []
+                ),
                 f"--bind=127.0.0.1:{self.web_port}",
                 "--timeout=300",
                 "--backlog=2048",

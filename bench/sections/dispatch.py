@@ -9,6 +9,7 @@ import time
 import requests
 
 from bench.harness.config import CONF
+from bench.harness.processes import cpu_seconds
 from bench.harness.stats import median_run
 
 
@@ -74,6 +75,8 @@ def _emails_run(world, n: int) -> dict:
     )
     requests.get(f"{world.provider_url}/_reset", timeout=5)
     task = settings.CELERY_BEAT_SCHEDULE["dispatch-touchpoints"]["task"]
+    worker = world.procs.running["worker"].pid
+    cpu_before = cpu_seconds(worker)
     started = time.time()
     deadline = time.monotonic() + CONF["budget_s"]
     done, last = 0, None
@@ -92,12 +95,14 @@ def _emails_run(world, n: int) -> dict:
         if done >= count:
             break
     elapsed = (float(last) - started) if done else None
+    worker_cpu = cpu_seconds(worker) - cpu_before
     received = len(requests.get(f"{world.provider_url}/_received", timeout=10).json()["email"])
     return {
         "due": count,
         "delivered": done,
         "provider_received": received,
         "per_s": done / elapsed if elapsed else 0.0,
+        "worker_cpu_ms_per_email": round(1000 * worker_cpu / done, 2) if done else None,
     }
 
 

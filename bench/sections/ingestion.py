@@ -12,6 +12,7 @@ import psycopg2
 from bench.harness import loadgen
 from bench.harness.config import BATCH_SIZE, CONF
 from bench.harness.payloads import next_serial, order_payload
+from bench.harness.processes import cpu_seconds
 from bench.harness.stats import median_run, percentile
 
 
@@ -112,6 +113,8 @@ def _single_run(world, run: int) -> dict:
         '  return wrk.format(nil, "/api/v1/orders/", nil, (template:gsub("__ID__", id)))\n'
         "end\n"
     )
+    web = world.procs.running["gunicorn"].pid
+    cpu_before = cpu_seconds(web)
     started = time.monotonic()
     out = loadgen.run_wrk(
         f"{world.base_url}/api/v1/orders/",
@@ -120,6 +123,7 @@ def _single_run(world, run: int) -> dict:
         script=script,
     )
     elapsed = time.monotonic() - started
+    web_cpu = cpu_seconds(web) - cpu_before
     count = (
         Order.objects.for_merchant(world.merchant).filter(external_id__startswith=prefix).count()
     )
@@ -131,6 +135,7 @@ def _single_run(world, run: int) -> dict:
         "p99_ms": out["p99_ms"],
         "errors": out["errors"],
         "wall_s": round(elapsed, 1),
+        "web_cpu_ms_per_order": round(1000 * web_cpu / count, 2) if count else None,
     }
 
 
