@@ -141,6 +141,15 @@ class World:
             locale="da",
         )
         self.owner = User.objects.get(email="alice@nordic.example")
+        # SMS quiet hours (21:00-08:00 in the shop's zone) would hold the timeliness section's
+        # texts until morning: the bench measures the pipeline, at any hour.
+        from notifications.models import MessagingPreferences
+
+        midnight = datetime.min.time()
+        MessagingPreferences.objects.update_or_create(
+            merchant=self.merchant,
+            defaults={"sms_quiet_start": midnight, "sms_quiet_end": midnight},
+        )
         _, self.api_key = api_key_create(merchant=self.merchant, name="bench")
         # The scale section times this shop's pages: only generated data, never the orders,
         # sends and visits that the load sections write (they would grow its period ~5x).
