@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from notifications import rendering
 from notifications.batch import read_once
 from notifications.models import MessageTemplate, Touchpoint
 
@@ -169,7 +170,7 @@ def _compiled(source: str):
 
 
 def render_source(source: str, context: dict) -> str:
-    return _compiled(source).render(Context(context, autoescape=False))
+    return rendering.render_base(_compiled(source), Context(context, autoescape=False))
 
 
 @dataclass

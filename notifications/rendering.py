@@ -1,0 +1,248 @@
+"""Django templates rendered with less per-node work, to the very same output.
+
+An email's layout is a Django template of ~130 nodes rendered for every buyer; most
+of that time is the engine's generic machinery around each node (`render_annotated`,
+`FilterExpression.resolve`, `Variable._resolve_lookup` trying `[]`, then attributes,
+then a call, `localize`, `conditional_escape`), not the output. `compiled(template)`
+turns a parsed template's node tree, once per template object (per process: the
+cached loader keeps the objects; a merchant's wording is parsed once per source in
+notifications/templating.py), into plain functions for the nodes that dominate:
+
+- text: the string itself;
+- `{{ a.b.c }}` without filters: looked up in the context's dicts and through plain
+  `dict`s, then escaped as Django does; anything else (an attribute, a callable, a
+  filter, a missing name) is handed to the node's own `render_annotated`;
+- `{% if %}`, `{% for x in … %}`, `{% autoescape %}`: Django's own logic, with the
+  bodies compiled; a condition is evaluated by Django's condition objects except a
+  bare `{% if a.b %}` resolved as above.
+
+Every other node (`{% shared %}`, `{% translate %}`, `{% blocktranslate %}`,
+filters…) renders through Django, so the output is byte for byte what
+`Template.render` gives (tests/test_email_golden.py, tests/test_template_rendering.py).
+"""
+
+import html
+from collections.abc import Callable
+
+from django.conf import settings
+from django.template import Context
+from django.template.base import Node, NodeList, TextNode, Variable, VariableNode
+from django.template.context import make_context
+from django.template.defaulttags import AutoEscapeControlNode, ForNode, IfNode, TemplateLiteral
+from django.utils.safestring import SafeString
+
+Render = Callable[[Context], str]
+_MISSING = object()
+_escape = html.escape  # django.utils.html.escape is SafeString(html.escape(str(text)))
+
+
+def render(template, context: dict) -> str:
+    """What `template.render(context)` returns, for a backend template (`get_template`)."""
+    base = template.template
+    ctx = make_context(context, None, autoescape=template.backend.engine.autoescape)
+    with ctx.render_context.push_state(base), ctx.bind_template(base):
+        ctx.template_name = base.name
+        return compiled(base)(ctx)
+
+
+def render_base(base, context: Context) -> str:
+    """What `base.render(context)` returns, for a `django.template.Template`."""
+    with context.render_context.push_state(base):
+        if context.template is not None:
+            return compiled(base)(context)
+        with context.bind_template(base):
+            context.template_name = base.name
+            return compiled(base)(context)
+
+
+compilations = 0  # how many node trees were compiled (tests check the cache holds)
+
+
+def compiled(base) -> Render:
+    """The template's compiled nodes, made on first use and kept on the template object."""
+    fn = base.__dict__.get("_pp_compiled")
+    if fn is None:
+        global compilations
+        compilations += 1
+        fn = base._pp_compiled = _nodelist(base.nodelist)
+    return fn
+
+
+def _nodelist(nodelist: NodeList) -> Render:
+    parts: list[str | Render] = []
+    for node in nodelist:
+        part = _node(node)
+        if isinstance(part, str) and parts and isinstance(parts[-1], str):
+            parts[-1] += part  # adjacent text: one string
+        else:
+            parts.append(part)
+    if all(isinstance(p, str) for p in parts):
+        text = SafeString("".join(parts))
+        return lambda context: text
+    if len(parts) == 1:
+        only = parts[0]
+        return lambda context: SafeString(only(context))
+    return lambda context: SafeString(
+        "".join([p if p.__class__ is str else p(context) for p in parts])
+    )
+
+
+def _node(node: Node) -> str | Render:
+    kind = type(node)
+    if kind is TextNode:
+        return str(node.s)
+    if kind is VariableNode:
+        return _variable(node)
+    if kind is IfNode:
+        return _if(node)
+    if kind is ForNode and len(node.loopvars) == 1:
+        return _for(node)
+    if kind is AutoEscapeControlNode:
+        return _autoescape(node)
+    return node.render_annotated
+
+
+def _plain_lookups(expression) -> tuple[str, ...] | None:
+    """The names of `{{ a.b.c }}` (no filters, no literal, no translation), else None."""
+    if expression.filters:
+        return None
+    var = expression.var
+    if not isinstance(var, Variable) or var.lookups is None:
+        return None
+    if var.translate or var.message_context:
+        return None
+    return tuple(var.lookups)
+
+
+def _lookup(context: Context, first: str, rest: tuple[str, ...]):
+    """Django's lookup when every step is a key of a context dict or of a plain dict
+    (where `Variable._resolve_lookup` would find the same value), else _MISSING."""
+    for d in reversed(context.dicts):
+        if first in d:
+            value = d[first]
+            break
+    else:
+        return _MISSING
+    for bit in rest:
+        if value.__class__ is dict and bit in value:
+            value = value[bit]
+        else:
+            return _MISSING
+    if callable(value):
+        return _MISSING  # Django would call it (or refuse to)
+    return value
+
+
+def _variable(node: VariableNode) -> Render:
+    lookups = _plain_lookups(node.filter_expression)
+    if lookups is None:
+        return node.render_annotated
+    first, rest = lookups[0], lookups[1:]
+    slow = node.render_annotated
+
+    def render_variable(context):
+        value = _lookup(context, first, rest)
+        kind = value.__class__
+        if kind is str:
+            return _escape(value) if context.autoescape else value
+        if kind is SafeString:
+            return value
+        if value is _MISSING:
+            return slow(context)
+        if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+            return str(value)  # localize() -> number_format() -> numberformat.format()'s int case
+        return _render_value(value, context)
+
+    return render_variable
+
+
+def _render_value(value, context) -> str:
+    from django.template.base import render_value_in_context
+
+    return render_value_in_context(value, context)
+
+
+def _if(node: IfNode) -> Render:
+    branches = [
+        (_condition(condition) if condition is not None else None, _nodelist(nodelist))
+        for condition, nodelist in node.conditions_nodelists
+    ]
+
+    def render_if(context):
+        for condition, body in branches:
+            if condition is None or condition(context):
+                return body(context)
+        return ""
+
+    return render_if
+
+
+def _condition(condition) -> Callable[[Context], object]:
+    """Truthiness of an `{% if %}` condition, as IfNode.render decides it."""
+    from django.template.base import VariableDoesNotExist
+
+    def django_eval(context):
+        try:
+            return condition.eval(context)
+        except VariableDoesNotExist:
+            return None
+
+    if type(condition) is not TemplateLiteral:
+        return django_eval
+    lookups = _plain_lookups(condition.value)
+    if lookups is None:
+        return django_eval
+    first, rest = lookups[0], lookups[1:]
+
+    def literal(context):
+        value = _lookup(context, first, rest)
+        return django_eval(context) if value is _MISSING else value
+
+    return literal
+
+
+def _for(node: ForNode) -> Render:
+    body = _nodelist(node.nodelist_loop)
+    empty = _nodelist(node.nodelist_empty)
+    sequence, loopvar, is_reversed = node.sequence, node.loopvars[0], node.is_reversed
+
+    def render_for(context):  # ForNode.render with one loop variable
+        parentloop = context.get("forloop", {})
+        with context.push():
+            values = sequence.resolve(context, ignore_failures=True)
+            if values is None:
+                values = []
+            if not hasattr(values, "__len__"):
+                values = list(values)
+            len_values = len(values)
+            if len_values < 1:
+                return empty(context)
+            if is_reversed:
+                values = reversed(values)
+            out = []
+            loop_dict = context["forloop"] = {"parentloop": parentloop}
+            for i, item in enumerate(values):
+                loop_dict["counter0"] = i
+                loop_dict["counter"] = i + 1
+                loop_dict["revcounter"] = len_values - i
+                loop_dict["revcounter0"] = len_values - i - 1
+                loop_dict["first"] = i == 0
+                loop_dict["last"] = i == len_values - 1
+                context[loopvar] = item
+                out.append(body(context))
+        return SafeString("".join(out))
+
+    return render_for
+
+
+def _autoescape(node: AutoEscapeControlNode) -> Render:
+    body, setting = _nodelist(node.nodelist), node.setting
+
+    def render_autoescape(context):
+        old = context.autoescape
+        context.autoescape = setting
+        output = body(context)
+        context.autoescape = old
+        return SafeString(output) if setting else output
+
+    return render_autoescape

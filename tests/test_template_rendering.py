@@ -1,0 +1,103 @@
+"""notifications.rendering gives exactly what Django's Template.render gives, faster."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Engine
+from django.template.base import VariableNode
+from django.test import override_settings
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+from notifications import rendering
+
+ENGINE = Engine(libraries={"i18n": "django.templatetags.i18n"})
+
+TEMPLATES = [
+    "plain text, no nodes",
+    "{{ a }}|{{ b.c }}|{{ b.d.e }}|{{ missing }}|{{ b.missing }}|{{ a.upper }}",
+    "{{ n }} {{ big }} {{ price }} {{ flag }} {{ none }} {{ day }} {{ when }} {{ lst }} {{ lst.0 }}",
+    "{{ safe }} {{ html }} {{ b.html }} {{ fn }} {{ obj.name }} {{ obj.method }} {{ b }}",
+    "{% autoescape off %}{{ html }} {{ safe }} {% if html %}{{ b.html }}{% endif %}{% endautoescape %}",
+    "{% if a %}A{% elif n %}N{% else %}E{% endif %}{% if missing %}M{% else %}-{% endif %}",
+    "{% if not flag %}x{% endif %}{% if n == 3 %}three{% endif %}{% if b.c and lst %}both{% endif %}",
+    "{% if empty %}e{% endif %}{% if zero %}z{% endif %}{% if b.d %}d{% endif %}{% if fn %}f{% endif %}",
+    "{% for x in lst %}{{ x }}{% if not forloop.last %}, {% endif %}{% empty %}none{% endfor %}",
+    "{% for x in empty %}{{ x }}{% empty %}none{% endfor %}{% for x in missing %}?{% endfor %}",
+    "{% for x in lst reversed %}{{ forloop.counter }}{{ forloop.revcounter0 }}{{ x }}{% endfor %}",
+    "{% for r in rows %}{% for x in r.items %}{{ forloop.parentloop.counter }}.{{ x }} "
+    "{% endfor %}{{ r.name }}{% endfor %}",
+    "{% for k, v in pairs %}{{ k }}={{ v }};{% endfor %}{% for x in gen %}{{ x }}{% endfor %}",
+    "{{ a|upper }} {{ html|default:'x' }} {{ missing|default:_('Hello') }} {{ _('Hello') }}",
+    "{% load i18n %}{% translate 'Hello' %} {% get_current_language as L %}{{ L }}",
+    "{{ forloop }}{% for x in lst %}{{ x }}{% endfor %}{{ x }}",
+]
+
+
+class Obj:
+    name = "<obj>"
+
+    def method(self):
+        return "called & <done>"
+
+    def __str__(self):
+        return "Obj<>"
+
+
+def _context():
+    return {
+        "a": "<Ånne> & 'Co'",
+        "b": {"c": 'q"uote', "d": {"e": "deep"}, "html": "<i>"},
+        "n": 3,
+        "big": 1234567,
+        "price": Decimal("1299.50"),
+        "flag": True,
+        "none": None,
+        "day": dt.date(2026, 11, 20),
+        "when": dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC),
+        "lst": ["x<", "y", 3],
+        "safe": mark_safe("<b>safe</b>"),
+        "html": "<script>alert(1)</script>",
+        "fn": lambda: "from a function <>",
+        "obj": Obj(),
+        "empty": [],
+        "zero": 0,
+        "rows": [{"name": "r1", "items": [1, 2]}, {"name": "r2", "items": []}],
+        "pairs": [("k1", "v1"), ("k2", "<v2>")],
+        "gen": (i for i in range(3)),
+    }
+
+
+@pytest.mark.parametrize("source", TEMPLATES)
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("language", ["en", "da", "de"])
+def test_compiled_rendering_is_djangos(source, autoescape, language):
+    template = ENGINE.from_string(source)
+    with translation.override(language):
+        expected = template.render(Context(_context(), autoescape=autoescape))
+        got = rendering.render_base(template, Context(_context(), autoescape=autoescape))
+    assert got == expected
+
+
+@override_settings(USE_THOUSAND_SEPARATOR=True)
+def test_numbers_follow_the_thousand_separator_setting():
+    template = ENGINE.from_string("{{ big }} {{ n }}")
+    with translation.override("da"):
+        expected = template.render(Context(_context()))
+        assert rendering.render_base(template, Context(_context())) == expected == "1.234.567 3"
+
+
+def test_a_template_is_compiled_once_and_plain_variables_skip_djangos_node(monkeypatch):
+    template = ENGINE.from_string("{{ a }}{% for x in lst %}{{ x }}{{ b.c }}{% endfor %}")
+    before = rendering.compilations
+    calls = []
+    real = VariableNode.render
+    monkeypatch.setattr(
+        VariableNode, "render", lambda self, ctx: calls.append(1) or real(self, ctx)
+    )
+    for _ in range(3):
+        rendering.render_base(template, Context(_context()))
+    assert rendering.compilations == before + 1
+    # Strings and ints (the list holds both) never take Django's path.
+    assert calls == []
