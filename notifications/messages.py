@@ -6,6 +6,7 @@ unsubscribe) is ours, with inline CSS and tables so it holds up in mail clients.
 """
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.template.loader import get_template
@@ -34,7 +35,22 @@ FONT_STACKS = {
 
 def money(amount, currency: str) -> str:
     """The format the tracking page and dashboard use, in the language the message is built in."""
-    return format_money(amount, currency, translation.get_language() or "en")
+    return _money(amount, currency, translation.get_language() or "en")
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(amount, currency: str, lang: str) -> str:
+    """format_money is a pure function of its arguments, and an email has ~8 prices, the
+    same few (a shop's products) again and again: formatted once per process."""
+    return format_money(amount, currency, lang)
+
+
+def _date_text(day: dt.date, fmt: str = "DATE_FORMAT") -> str:
+    """`formats.date_format` of a date in the current language, once per batch: the orders
+    of a batch were mostly placed on the same few days."""
+    return read_once(
+        ("date-text", fmt, day, translation.get_language()), lambda: formats.date_format(day, fmt)
+    )
 
 
 def _add_business_days(day: dt.date, days: int, business_days: set[int]) -> dt.date:
@@ -49,7 +65,7 @@ def expected_delivery_text(order) -> str:
     """The carrier's estimate once a shipment has one, else the merchant's usual range."""
     estimates = [s.estimated_delivery for s in order.shipments.all() if s.estimated_delivery]
     if estimates:
-        return formats.date_format(max(estimates), "DATE_FORMAT")
+        return _date_text(max(estimates))
     merchant = order.merchant
     try:
         prefs = merchant.messaging_preferences
@@ -61,8 +77,8 @@ def expected_delivery_text(order) -> str:
     first = _add_business_days(placed, low, business_days)
     last = _add_business_days(placed, max(high, low), business_days)
     if first == last:
-        return formats.date_format(first, "DATE_FORMAT")
-    return f"{formats.date_format(first, 'MONTH_DAY_FORMAT')} – {formats.date_format(last, 'DATE_FORMAT')}"
+        return _date_text(first)
+    return f"{_date_text(first, 'MONTH_DAY_FORMAT')} – {_date_text(last)}"
 
 
 def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
@@ -95,7 +111,7 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
             carrier=shipment.carrier,
             tracking_number=shipment.tracking_number,
             delivery_url=f"{order.tracking_url}delivery/",
-            estimated_delivery=formats.date_format(shipment.estimated_delivery, "DATE_FORMAT")
+            estimated_delivery=_date_text(shipment.estimated_delivery)
             if shipment.estimated_delivery
             else "",
             location=latest.location if latest else "",
@@ -106,6 +122,14 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
 def _paragraphs_html(text: str):
     parts = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return [mark_safe(escape(p).replace("\n", "<br>")) for p in parts]  # noqa: S308 - escaped
+
+
+def _brand(merchant, *, locale: str) -> dict:
+    """The shop's look and links, once per batch and language (an edit shows from the next
+    batch on, as for every batch read); the `{% shared %}` blocks key on these values."""
+    return read_once(
+        ("email-brand", merchant.pk, locale), lambda: _branding_context(merchant, locale=locale)
+    )
 
 
 def _branding_context(merchant, *, locale: str) -> dict:
@@ -245,12 +269,13 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         shipment_status=status,
     )
     _record_template_error(touchpoint, rendered.error)
+    lang = translation.get_language() or "en"
     items = [
         {
             "name": item.name,
             "quantity": item.quantity,
-            "unit_price": money(item.unit_price, order.currency),
-            "line_total": money(item.line_total, order.currency),
+            "unit_price": _money(item.unit_price, order.currency, lang),
+            "line_total": _money(item.line_total, order.currency, lang),
             "image_url": item.image_url,
             "product_url": item.product_url,
         }
@@ -269,18 +294,16 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
     context = {
         "kind": touchpoint.kind,
         "labels": _email_labels(),
-        "brand": _branding_context(merchant, locale=order.locale),
+        "brand": _brand(merchant, locale=order.locale),
         "headline": default_headline(touchpoint.kind, status),
         "subject": rendered.subject,
         "paragraphs": _paragraphs_html(rendered.body),
         "body_text": rendered.body,
         "order": order,
         "order_number": order.number,
-        "placed_on": formats.date_format(
-            timezone.localtime(order.placed_at, merchant.tzinfo), "DATE_FORMAT"
-        ),
+        "placed_on": _date_text(timezone.localtime(order.placed_at, merchant.tzinfo).date()),
         "items": items,
-        "total": money(order.total, order.currency),
+        "total": texts["order_total"],
         "address_lines": [line for line in address_lines if line],
         "expected_delivery": texts.get("expected_delivery") or texts.get("estimated_delivery", ""),
         "tracking_url": order.tracking_url,
@@ -297,9 +320,7 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         ],
         "shipment": shipment,
         # A delivered parcel has a delivery date; its old estimate would only confuse.
-        "delivered_on": formats.date_format(
-            timezone.localtime(shipment.status_at, merchant.tzinfo), "DATE_FORMAT"
-        )
+        "delivered_on": _date_text(timezone.localtime(shipment.status_at, merchant.tzinfo).date())
         if shipment is not None and status == "delivered" and shipment.status_at
         else "",
         "status_label": texts.get("status_label", ""),
