@@ -64,8 +64,14 @@ def compiled(base) -> Render:
     if fn is None:
         global compilations
         compilations += 1
-        fn = base._pp_compiled = _nodelist(base.nodelist)
+        fn = base._pp_compiled = compile_nodelist(base.nodelist)
     return fn
+
+
+def compile_nodelist(nodelist: NodeList) -> Render:
+    """`nodelist.render` as a function (a SafeString, as Django's)."""
+    body = _nodelist(nodelist)
+    return lambda context: SafeString(body(context))
 
 
 def _nodelist(nodelist: NodeList) -> Render:
@@ -76,15 +82,13 @@ def _nodelist(nodelist: NodeList) -> Render:
             parts[-1] += part  # adjacent text: one string
         else:
             parts.append(part)
+    # Inside a template only the text counts; `compile_nodelist` marks the result safe.
     if all(isinstance(p, str) for p in parts):
-        text = SafeString("".join(parts))
+        text = "".join(parts)
         return lambda context: text
     if len(parts) == 1:
-        only = parts[0]
-        return lambda context: SafeString(only(context))
-    return lambda context: SafeString(
-        "".join([p if p.__class__ is str else p(context) for p in parts])
-    )
+        return parts[0]
+    return lambda context: "".join([p if p.__class__ is str else p(context) for p in parts])
 
 
 def _node(node: Node) -> str | Render:
@@ -133,12 +137,28 @@ def _lookup(context: Context, first: str, rest: tuple[str, ...]):
     return value
 
 
+def resolver(expression) -> Callable[[Context], object]:
+    """`expression.resolve(context)`, by the fast lookup when it is a plain `a.b.c`."""
+    lookups = _plain_lookups(expression)
+    if lookups is None:
+        return expression.resolve
+    first, rest = lookups[0], lookups[1:]
+
+    def resolve(context):
+        value = _lookup(context, first, rest)
+        return expression.resolve(context) if value is _MISSING else value
+
+    return resolve
+
+
 def _variable(node: VariableNode) -> Render:
     lookups = _plain_lookups(node.filter_expression)
     if lookups is None:
         return node.render_annotated
     first, rest = lookups[0], lookups[1:]
     slow = node.render_annotated
+    if len(lookups) == 2:
+        return _variable_2(first, rest[0], slow)
 
     def render_variable(context):
         value = _lookup(context, first, rest)
@@ -154,6 +174,33 @@ def _variable(node: VariableNode) -> Render:
         return _render_value(value, context)
 
     return render_variable
+
+
+def _variable_2(first: str, second: str, slow: Render) -> Render:
+    """`{{ a.b }}`, the most common shape: `_variable` with the lookup written out."""
+
+    def render_variable_2(context):
+        for d in reversed(context.dicts):
+            if first in d:
+                value = d[first]
+                break
+        else:
+            return slow(context)
+        if value.__class__ is not dict or second not in value:
+            return slow(context)
+        value = value[second]
+        kind = value.__class__
+        if kind is str:
+            return _escape(value) if context.autoescape else value
+        if kind is SafeString:
+            return value
+        if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+            return str(value)
+        if callable(value):
+            return slow(context)
+        return _render_value(value, context)
+
+    return render_variable_2
 
 
 def _render_value(value, context) -> str:
@@ -187,6 +234,37 @@ def _condition(condition) -> Callable[[Context], object]:
         except VariableDoesNotExist:
             return None
 
+    if (
+        type(condition) is TemplateLiteral
+        and not condition.value.filters
+        and not isinstance(condition.value.var, Variable)
+    ):
+        constant = condition.value.var  # a string literal, resolved by the parser
+        return lambda context: constant
+    if getattr(condition, "id", None) == "not" and type(condition.first) is TemplateLiteral:
+        operand = _condition(condition.first)
+
+        def negation(context):  # smartif's prefix operator: False if the operand raises
+            try:
+                return not operand(context)
+            except Exception:
+                return False
+
+        return negation
+    if (
+        getattr(condition, "id", None) == "=="
+        and type(condition.first) is TemplateLiteral
+        and type(condition.second) is TemplateLiteral
+    ):
+        left, right = _condition(condition.first), _condition(condition.second)
+
+        def equality(context):  # smartif's infix operator: False if a side raises
+            try:
+                return left(context) == right(context)
+            except Exception:
+                return False
+
+        return equality
     if type(condition) is not TemplateLiteral:
         return django_eval
     lookups = _plain_lookups(condition.value)

@@ -32,6 +32,12 @@ TEMPLATES = [
     "{{ a|upper }} {{ html|default:'x' }} {{ missing|default:_('Hello') }} {{ _('Hello') }}",
     "{% load i18n %}{% translate 'Hello' %} {% get_current_language as L %}{{ L }}",
     "{{ forloop }}{% for x in lst %}{{ x }}{% endfor %}{{ x }}",
+    "{% if a == 'x' %}1{% endif %}{% if kind == 'congratulation' %}2{% endif %}{% if n == 3 %}3{% endif %}"
+    "{% if missing == None %}4{% endif %}{% if not missing %}5{% endif %}{% if not b.c %}6{% endif %}"
+    "{% if kind == missing %}7{% endif %}{% if not fn %}8{% endif %}{% if bad == 1 %}9{% endif %}"
+    "{% if not bad %}10{% endif %}{% if 'congratulation' == kind %}11{% endif %}",
+    "{% for x in lst %}{% if not forloop.first %}+{% endif %}{% if forloop.last == True %}."
+    "{% endif %}{% endfor %}{{ b.c.d }}{{ b.d.e.f }}{{ n.real }}{{ obj.name.upper }}",
 ]
 
 
@@ -43,6 +49,18 @@ class Obj:
 
     def __str__(self):
         return "Obj<>"
+
+
+class Explosive:
+    """Raises when compared or tested, as a broken value in a context might."""
+
+    def __eq__(self, other):
+        raise RuntimeError("no comparing")
+
+    def __bool__(self):
+        raise RuntimeError("no truth")
+
+    __hash__ = object.__hash__
 
 
 def _context():
@@ -66,6 +84,8 @@ def _context():
         "rows": [{"name": "r1", "items": [1, 2]}, {"name": "r2", "items": []}],
         "pairs": [("k1", "v1"), ("k2", "<v2>")],
         "gen": (i for i in range(3)),
+        "kind": "congratulation",
+        "bad": Explosive(),
     }
 
 
