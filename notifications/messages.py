@@ -67,12 +67,20 @@ def expected_delivery_text(order) -> str:
     if estimates:
         return _date_text(max(estimates))
     merchant = order.merchant
+    placed = order.placed_at.astimezone(merchant.tzinfo).date()
+    # The same for every order of the shop placed that day: once per batch and language.
+    return read_once(
+        ("delivery-range", merchant.pk, placed, translation.get_language()),
+        lambda: _delivery_range_text(merchant, placed),
+    )
+
+
+def _delivery_range_text(merchant, placed: dt.date) -> str:
     try:
         prefs = merchant.messaging_preferences
         low, high = prefs.delivery_days_min, prefs.delivery_days_max
     except MessagingPreferences.DoesNotExist:
         low, high = 2, 5
-    placed = order.placed_at.astimezone(merchant.tzinfo).date()
     business_days = set(merchant.business_days or [0, 1, 2, 3, 4])
     first = _add_business_days(placed, low, business_days)
     last = _add_business_days(placed, max(high, low), business_days)
@@ -295,7 +303,10 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         "kind": touchpoint.kind,
         "labels": _email_labels(),
         "brand": _brand(merchant, locale=order.locale),
-        "headline": default_headline(touchpoint.kind, status),
+        "headline": read_once(
+            ("email-headline", touchpoint.kind, status, translation.get_language()),
+            lambda: default_headline(touchpoint.kind, status),
+        ),
         "subject": rendered.subject,
         "paragraphs": _paragraphs_html(rendered.body),
         "body_text": rendered.body,

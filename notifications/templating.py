@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, TextNode, VariableNode
 from django.template.defaulttags import IfNode
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -205,7 +205,11 @@ def render_message_text(
     """Render the merchant's override, or the default; an override that fails falls back."""
     from notifications.defaults import default_text
 
-    default_subject, default_body = default_text(kind, channel, shipment_status)
+    # The translated defaults, once per batch and language.
+    default_subject, default_body = read_once(
+        ("default-text", kind, channel, shipment_status, translation.get_language()),
+        lambda: default_text(kind, channel, shipment_status),
+    )
     override = find_override(
         merchant=merchant,
         kind=kind,
