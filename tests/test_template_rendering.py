@@ -121,3 +121,29 @@ def test_a_template_is_compiled_once_and_plain_variables_skip_djangos_node(monke
     assert rendering.compilations == before + 1
     # Strings and ints (the list holds both) never take Django's path.
     assert calls == []
+
+
+def test_a_shared_block_renders_once_per_batch_for_equal_values_and_tells_safe_from_plain():
+    from notifications.batch import batch_reads
+
+    engine = Engine(libraries={"email_blocks": "notifications.templatetags.email_blocks"})
+    template = engine.from_string(
+        '{% load email_blocks %}{% shared "x" v %}{{ v }}{{ n }}{% endshared %}'
+    )
+    bodies = []
+    node = template.nodelist[1]
+    real_body = node.body
+    node.body = lambda context: bodies.append(1) or real_body(context)
+
+    def render(**values):
+        return rendering.render_base(template, Context(values))
+
+    with batch_reads():
+        assert render(v="<b>", n=1) == "&lt;b&gt;1"
+        assert render(v="<b>", n=2) == "&lt;b&gt;1"  # n is not named: the block is reused
+        assert len(bodies) == 1
+        # A SafeString is not the same value as the plain string: not reused, not escaped.
+        assert render(v=mark_safe("<b>"), n=3) == "<b>3"
+        assert render(v=lambda: "<i>", n=4) == "&lt;i&gt;4"  # pickle cannot write it: rendered
+        assert len(bodies) == 3
+    assert render(v="<b>", n=5) == "&lt;b&gt;5"  # outside a batch: always rendered

@@ -9,6 +9,8 @@ read anything it does not name (a buyer's name in a shared block would go to the
 buyer), nor set variables for the rest of the template.
 """
 
+import pickle
+
 from django import template
 from django.utils import translation
 
@@ -33,7 +35,12 @@ class SharedNode(template.Node):
         self.resolvers = [rendering.resolver(value) for value in inputs]
 
     def render(self, context):
-        # repr: the values are strings, numbers and lists/dicts of them (hashable as text).
-        values = repr([resolve(context) for resolve in self.resolvers])
+        # The values as bytes: equal bytes are equal values of the same types (a str and
+        # a SafeString differ, as their escaping does); pickle writes strings as they are,
+        # cheaper than repr's escaping (a fifth of an email's rendering, #16).
+        try:
+            values = pickle.dumps([resolve(context) for resolve in self.resolvers], 5)
+        except Exception:  # a value pickle cannot write: no reuse, the same output
+            return self.body(context)
         key = ("shared-block", self.name, id(self), translation.get_language(), context.autoescape)
         return read_once((*key, values), lambda: self.body(context))
