@@ -45,11 +45,12 @@ def _money(amount, currency: str, lang: str) -> str:
     return format_money(amount, currency, lang)
 
 
-def _date_text(day: dt.date, fmt: str = "DATE_FORMAT") -> str:
+def _date_text(day: dt.date, fmt: str = "DATE_FORMAT", *, language: str | None = None) -> str:
     """`formats.date_format` of a date in the current language, once per batch: the orders
     of a batch were mostly placed on the same few days."""
     return read_once(
-        ("date-text", fmt, day, translation.get_language()), lambda: formats.date_format(day, fmt)
+        ("date-text", fmt, day, language or translation.get_language()),
+        lambda: formats.date_format(day, fmt),
     )
 
 
@@ -240,13 +241,13 @@ def _product_categories(order, skus: set[str]) -> set[str]:
     return {known[sku] for sku in skus if known[sku]}
 
 
-def _email_labels() -> dict[str, str]:
-    """The layout's fixed words around the buyer's own data, in the current language,
+def _email_labels(language: str | None) -> dict[str, str]:
+    """The layout's fixed words around the buyer's own data, in `language` (the active one),
     translated once per batch and language. As `{% translate %}` tags they cost a lazy
     string and a catalogue lookup each, a tenth of rendering an email (#16); the words
     of the shop's `{% shared %}` blocks stay in the templates (rendered once per batch)."""
     return read_once(
-        ("email-labels", translation.get_language()),
+        ("email-labels", language),
         lambda: {
             "track_order": gettext("Track your order"),
             "choose_delivery": gettext("Choose how to get it"),
@@ -277,7 +278,8 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         shipment_status=status,
     )
     _record_template_error(touchpoint, rendered.error)
-    lang = translation.get_language() or "en"
+    language = translation.get_language()  # the buyer's (the sender overrides it)
+    lang = language or "en"
     items = [
         {
             "name": item.name,
@@ -301,10 +303,10 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
     unsubscribe = unsubscribe or unsubscribe_url(touchpoint)
     context = {
         "kind": touchpoint.kind,
-        "labels": _email_labels(),
+        "labels": _email_labels(language),
         "brand": _brand(merchant, locale=order.locale),
         "headline": read_once(
-            ("email-headline", touchpoint.kind, status, translation.get_language()),
+            ("email-headline", touchpoint.kind, status, language),
             lambda: default_headline(touchpoint.kind, status),
         ),
         "subject": rendered.subject,
@@ -312,7 +314,9 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         "body_text": rendered.body,
         "order": order,
         "order_number": order.number,
-        "placed_on": _date_text(timezone.localtime(order.placed_at, merchant.tzinfo).date()),
+        "placed_on": _date_text(
+            timezone.localtime(order.placed_at, merchant.tzinfo).date(), language=language
+        ),
         "items": items,
         "total": texts["order_total"],
         "address_lines": [line for line in address_lines if line],
@@ -331,7 +335,9 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         ],
         "shipment": shipment,
         # A delivered parcel has a delivery date; its old estimate would only confuse.
-        "delivered_on": _date_text(timezone.localtime(shipment.status_at, merchant.tzinfo).date())
+        "delivered_on": _date_text(
+            timezone.localtime(shipment.status_at, merchant.tzinfo).date(), language=language
+        )
         if shipment is not None and status == "delivered" and shipment.status_at
         else "",
         "status_label": texts.get("status_label", ""),

@@ -40,9 +40,17 @@ def render(template, context: dict) -> str:
     """What `template.render(context)` returns, for a backend template (`get_template`)."""
     base = template.template
     ctx = make_context(context, None, autoescape=template.backend.engine.autoescape)
-    with ctx.render_context.push_state(base), ctx.bind_template(base):
-        ctx.template_name = base.name
-        return compiled(base)(ctx)
+    return render_fresh(base, ctx)
+
+
+def render_fresh(base, context: Context) -> str:
+    """`render_base` for a context made for this one render: the state Template.render
+    sets up, without its two context managers restoring what is thrown away after."""
+    context.render_context.template = base
+    context.render_context.push()
+    context.template = base
+    context.template_name = base.name
+    return compiled(base)(context)
 
 
 def render_base(base, context: Context) -> str:

@@ -170,7 +170,7 @@ def _compiled(source: str):
 
 
 def render_source(source: str, context: dict) -> str:
-    return rendering.render_base(_compiled(source), Context(context, autoescape=False))
+    return rendering.render_fresh(_compiled(source), Context(context, autoescape=False))
 
 
 @dataclass

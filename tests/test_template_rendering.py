@@ -97,7 +97,9 @@ def test_compiled_rendering_is_djangos(source, autoescape, language):
     with translation.override(language):
         expected = template.render(Context(_context(), autoescape=autoescape))
         got = rendering.render_base(template, Context(_context(), autoescape=autoescape))
+        fresh = rendering.render_fresh(template, Context(_context(), autoescape=autoescape))
     assert got == expected
+    assert fresh == expected
 
 
 @override_settings(USE_THOUSAND_SEPARATOR=True)
