@@ -145,16 +145,16 @@ def _lookup(context: Context, first: str, rest: tuple[str, ...]):
     return value
 
 
-def resolver(expression) -> Callable[[Context], object]:
-    """`expression.resolve(context)`, by the fast lookup when it is a plain `a.b.c`."""
+def resolver(expression, *, ignore_failures: bool = False) -> Callable[[Context], object]:
+    """`expression.resolve(context, ignore_failures)`, the fast way for a plain `a.b.c`."""
     lookups = _plain_lookups(expression)
     if lookups is None:
-        return expression.resolve
+        return lambda context: expression.resolve(context, ignore_failures)
     first, rest = lookups[0], lookups[1:]
 
     def resolve(context):
         value = _lookup(context, first, rest)
-        return expression.resolve(context) if value is _MISSING else value
+        return expression.resolve(context, ignore_failures) if value is _MISSING else value
 
     return resolve
 
@@ -290,12 +290,16 @@ def _condition(condition) -> Callable[[Context], object]:
 def _for(node: ForNode) -> Render:
     body = _nodelist(node.nodelist_loop)
     empty = _nodelist(node.nodelist_empty)
-    sequence, loopvar, is_reversed = node.sequence, node.loopvars[0], node.is_reversed
+    loopvar, is_reversed = node.loopvars[0], node.is_reversed
+    sequence = resolver(node.sequence, ignore_failures=True)
 
     def render_for(context):  # ForNode.render with one loop variable
         parentloop = context.get("forloop", {})
-        with context.push():
-            values = sequence.resolve(context, ignore_failures=True)
+        # context.push(), without the ContextDict and its context manager.
+        dicts = context.dicts
+        dicts.append({})
+        try:
+            values = sequence(context)
             if values is None:
                 values = []
             if not hasattr(values, "__len__"):
@@ -316,6 +320,8 @@ def _for(node: ForNode) -> Render:
                 loop_dict["last"] = i == len_values - 1
                 context[loopvar] = item
                 out.append(body(context))
+        finally:
+            dicts.pop()
         return SafeString("".join(out))
 
     return render_for
