@@ -20,6 +20,7 @@ from notifications.batch import batch_touchpoints, read_once
 from notifications.builders import OutgoingEmail, OutgoingSms, register_builder
 from notifications.defaults import default_headline
 from notifications.models import MessagingPreferences, Touchpoint
+from notifications.templatetags.email_blocks import SHARED_KEY
 from notifications.templating import render_message_text, sms_normalize
 from notifications.tokens import unsubscribe_url
 from postpurchase.formatting import format_money
@@ -149,10 +150,14 @@ def _paragraphs_html(text: str):
 
 def _brand(merchant, *, locale: str) -> dict:
     """The shop's look and links, once per batch and language (an edit shows from the next
-    batch on, as for every batch read); the `{% shared %}` blocks key on these values."""
-    return read_once(
-        ("email-brand", merchant.pk, locale), lambda: _branding_context(merchant, locale=locale)
-    )
+    batch on, as for every batch read). Being one dict per key within the batch, it tells
+    the `{% shared %}` blocks that key instead of having them pickle it (email_blocks)."""
+    key = ("email-brand", merchant.pk, locale)
+
+    def read():
+        return {**_branding_context(merchant, locale=locale), SHARED_KEY: key}
+
+    return read_once(key, read)
 
 
 def _branding_context(merchant, *, locale: str) -> dict:

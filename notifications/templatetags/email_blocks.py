@@ -7,6 +7,10 @@ within a batch (notifications/batch.py) it is rendered for the first email with 
 values and reused for the others. Outside a batch it simply renders. A block must not
 read anything it does not name (a buyer's name in a shared block would go to the wrong
 buyer), nor set variables for the rest of the template.
+
+A dict value with a `SHARED_KEY` entry is known by that key instead of its content:
+whoever makes it promises one dict per key within a batch (the builder's brand, read
+once per batch for the shop and language). Templates cannot read the entry (`_`).
 """
 
 import pickle
@@ -18,6 +22,7 @@ from notifications import rendering
 from notifications.batch import read_once
 
 register = template.Library()
+SHARED_KEY = "_shared_key"
 
 
 @register.tag
@@ -38,8 +43,13 @@ class SharedNode(template.Node):
         # The values as bytes: equal bytes are equal values of the same types (a str and
         # a SafeString differ, as their escaping does); pickle writes strings as they are,
         # cheaper than repr's escaping (a fifth of an email's rendering, #16).
+        values = [resolve(context) for resolve in self.resolvers]
+        values = [
+            value[SHARED_KEY] if value.__class__ is dict and SHARED_KEY in value else value
+            for value in values
+        ]
         try:
-            values = pickle.dumps([resolve(context) for resolve in self.resolvers], 5)
+            values = pickle.dumps(values, 5)
         except Exception:  # a value pickle cannot write: no reuse, the same output
             return self.body(context)
         key = ("shared-block", self.name, id(self), translation.get_language(), context.autoescape)
