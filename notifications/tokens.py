@@ -5,6 +5,7 @@ import re
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import translation
 
 from notifications.batch import read_once
 
@@ -50,7 +51,9 @@ def _unsubscribe_url(touchpoint) -> str:
         locale=touchpoint.order.locale,
     )
     if _URL_SAFE.fullmatch(token):
-        prefix, suffix = read_once(("unsubscribe-url",), _url_around_token)
+        # Keyed by language too: translated URL patterns would reverse differently.
+        key = ("unsubscribe-url", translation.get_language())
+        prefix, suffix = read_once(key, _url_around_token)
         return prefix + token + suffix
     return _url(token)
 
