@@ -370,8 +370,12 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         "preheader": rendered.body.split("\n\n")[-1][:140] if rendered.body else "",
     }
     # The layout through notifications.rendering: Django's output with less work per node.
-    html = rendering.render(_template("notifications/email/message.html"), context)
-    text = rendering.render(_template("notifications/email/message.txt"), context)
+    html = rendering.render(
+        _template("notifications/email/message.html"), context, language=language
+    )
+    text = rendering.render(
+        _template("notifications/email/message.txt"), context, language=language
+    )
     branding = getattr(merchant, "branding", None)
     reply_to = (branding.reply_to_email if branding else "") or merchant.support_email
     return OutgoingEmail(

@@ -149,3 +149,31 @@ def test_a_shared_block_renders_once_per_batch_for_equal_values_and_tells_safe_f
         assert render(v=lambda: "<i>", n=4) == "&lt;i&gt;4"  # pickle cannot write it: rendered
         assert len(bodies) == 3
     assert render(v="<b>", n=5) == "&lt;b&gt;5"  # outside a batch: always rendered
+
+
+def test_a_shared_block_keys_on_the_language_given_unless_the_template_switches_it():
+    from notifications.batch import batch_reads
+
+    engine = Engine(
+        libraries={
+            "email_blocks": "notifications.templatetags.email_blocks",
+            "i18n": "django.templatetags.i18n",
+        }
+    )
+    plain = engine.from_string(
+        '{% load i18n email_blocks %}{% shared "x" v %}{% translate "Yes" %}{% endshared %}'
+    )
+    switching = engine.from_string(
+        "{% load i18n email_blocks %}{% language lang %}"
+        '{% shared "y" v %}{% translate "Yes" %}{% endshared %}{% endlanguage %}'
+    )
+    with batch_reads():
+        for language, expected in [("de", "Ja"), ("en", "Yes"), ("de", "Ja")]:
+            with translation.override(language):
+                got = rendering.render_fresh(plain, Context({"v": 1}), language=language)
+            assert got == expected
+        # The hint says "da", but {% language %} makes it German, then English.
+        for lang, expected in [("de", "Ja"), ("en", "Yes")]:
+            with translation.override("da"):
+                context = Context({"v": 1, "lang": lang})
+                assert rendering.render_fresh(switching, context, language="da") == expected

@@ -52,5 +52,6 @@ class SharedNode(template.Node):
             values = pickle.dumps(values, 5)
         except Exception:  # a value pickle cannot write: no reuse, the same output
             return self.body(context)
-        key = ("shared-block", self.name, id(self), translation.get_language(), context.autoescape)
+        language = context.render_context.get(rendering.LANGUAGE) or translation.get_language()
+        key = ("shared-block", self.name, id(self), language, context.autoescape)
         return read_once((*key, values), lambda: self.body(context))
