@@ -77,7 +77,7 @@ def _add_business_days(day: dt.date, days: int, business_days: set[int]) -> dt.d
     return day
 
 
-def expected_delivery_text(order) -> str:
+def expected_delivery_text(order, language: str | None = None) -> str:
     """The carrier's estimate once a shipment has one, else the merchant's usual range."""
     estimates = [s.estimated_delivery for s in _related(order, "shipments") if s.estimated_delivery]
     if estimates:
@@ -86,7 +86,7 @@ def expected_delivery_text(order) -> str:
     placed = order.placed_at.astimezone(merchant.tzinfo).date()
     # The same for every order of the shop placed that day: once per batch and language.
     return read_once(
-        ("delivery-range", merchant.pk, placed, translation.get_language()),
+        ("delivery-range", merchant.pk, placed, language or translation.get_language()),
         lambda: _delivery_range_text(merchant, placed),
     )
 
@@ -105,8 +105,10 @@ def _delivery_range_text(merchant, placed: dt.date) -> str:
     return f"{_date_text(first, 'MONTH_DAY_FORMAT')} – {_date_text(last)}"
 
 
-def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
-    """The plain-string variables templates may use (notifications.templating)."""
+def text_context(touchpoint: Touchpoint, shipment=None, language: str | None = None) -> dict:
+    """The plain-string variables templates may use (notifications.templating).
+    `language`: the active one, if the caller has it at hand."""
+    language = language or translation.get_language()
     order = touchpoint.order
     merchant = touchpoint.merchant
     customer = order.customer
@@ -115,13 +117,13 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
         "customer_name": customer.full_name,
         "shop_name": merchant.name,
         "order_number": order.number,
-        "order_total": money(order.total, order.currency),
+        "order_total": _money(order.total, order.currency, language or "en"),
         "tracking_url": order.tracking_url,
         "support_email": merchant.support_email,
         "support_phone": merchant.support_phone,
     }
     if touchpoint.kind == Touchpoint.Kind.CONGRATULATION:
-        context["expected_delivery"] = expected_delivery_text(order)
+        context["expected_delivery"] = expected_delivery_text(order, language)
         context["item_count"] = str(sum(item.quantity for item in _related(order, "items")))
     if shipment is not None:
         status = touchpoint.payload.get("status", shipment.status)
@@ -135,7 +137,7 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
             carrier=shipment.carrier,
             tracking_number=shipment.tracking_number,
             delivery_url=f"{order.tracking_url}delivery/",
-            estimated_delivery=_date_text(shipment.estimated_delivery)
+            estimated_delivery=_date_text(shipment.estimated_delivery, language=language)
             if shipment.estimated_delivery
             else "",
             location=latest.location if latest else "",
@@ -287,7 +289,8 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
     merchant = touchpoint.merchant
     shipment = _shipment(touchpoint) if touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE else None
     status = touchpoint.payload.get("status", "")
-    texts = text_context(touchpoint, shipment)
+    language = translation.get_language()  # the buyer's (the sender overrides it)
+    texts = text_context(touchpoint, shipment, language)
     rendered = render_message_text(
         merchant=merchant,
         kind=touchpoint.kind,
@@ -295,9 +298,9 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         locale=order.locale,
         context=texts,
         shipment_status=status,
+        language=language,
     )
     _record_template_error(touchpoint, rendered.error)
-    language = translation.get_language()  # the buyer's (the sender overrides it)
     lang = language or "en"
     items = [
         {
@@ -321,6 +324,7 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
     content = _order_content(order) if touchpoint.kind == Touchpoint.Kind.CONGRATULATION else None
     unsubscribe = unsubscribe or unsubscribe_url(touchpoint)
     context = {
+        "LANG": language,  # what {% get_current_language %} gave, without asking again
         "kind": touchpoint.kind,
         "labels": _email_labels(language),
         "brand": _brand(merchant, locale=order.locale),

@@ -200,14 +200,22 @@ def find_override(*, merchant, kind: str, channel: str, locale: str, shipment_st
 
 
 def render_message_text(
-    *, merchant, kind: str, channel: str, locale: str, context: dict, shipment_status: str = ""
+    *,
+    merchant,
+    kind: str,
+    channel: str,
+    locale: str,
+    context: dict,
+    shipment_status: str = "",
+    language: str | None = None,
 ) -> RenderedText:
-    """Render the merchant's override, or the default; an override that fails falls back."""
+    """Render the merchant's override, or the default; an override that fails falls back.
+    `language`: the active one, if the caller has it at hand."""
     from notifications.defaults import default_text
 
     # The translated defaults, once per batch and language.
     default_subject, default_body = read_once(
-        ("default-text", kind, channel, shipment_status, translation.get_language()),
+        ("default-text", kind, channel, shipment_status, language or translation.get_language()),
         lambda: default_text(kind, channel, shipment_status),
     )
     override = find_override(
