@@ -6,18 +6,21 @@ unsubscribe) is ours, with inline CSS and tables so it holds up in mail clients.
 """
 
 import datetime as dt
+import functools
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import formats, timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from notifications import rendering
 from notifications.batch import batch_touchpoints, read_once
 from notifications.builders import OutgoingEmail, OutgoingSms, register_builder
 from notifications.defaults import default_headline
 from notifications.models import MessagingPreferences, Touchpoint
+from notifications.templatetags.email_blocks import SHARED_KEY
 from notifications.templating import render_message_text, sms_normalize
 from notifications.tokens import unsubscribe_url
 from postpurchase.formatting import format_money
@@ -33,7 +36,37 @@ FONT_STACKS = {
 
 def money(amount, currency: str) -> str:
     """The format the tracking page and dashboard use, in the language the message is built in."""
-    return format_money(amount, currency, translation.get_language() or "en")
+    return _money(amount, currency, translation.get_language() or "en")
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(amount, currency: str, lang: str) -> str:
+    """format_money is a pure function of its arguments, and an email has ~8 prices, the
+    same few (a shop's products) again and again: formatted once per process."""
+    return format_money(amount, currency, lang)
+
+
+def _date_text(day: dt.date, fmt: str = "DATE_FORMAT", *, language: str | None = None) -> str:
+    """`formats.date_format` of a date in the current language, once per batch: the orders
+    of a batch were mostly placed on the same few days."""
+    return read_once(
+        ("date-text", fmt, day, language or translation.get_language()),
+        lambda: formats.date_format(day, fmt),
+    )
+
+
+def _related(order, name: str):
+    """`order.<name>.all()`: the rows a batch prefetched, without the related manager
+    Django builds on every access (four per email)."""
+    cache = getattr(order, "_prefetched_objects_cache", None)
+    if cache is not None and name in cache:
+        return cache[name]
+    return getattr(order, name).all()
+
+
+def _template(name: str):
+    """The loader's template, looked up once per batch."""
+    return read_once(("email-template", name), lambda: get_template(name))
 
 
 def _add_business_days(day: dt.date, days: int, business_days: set[int]) -> dt.date:
@@ -44,28 +77,38 @@ def _add_business_days(day: dt.date, days: int, business_days: set[int]) -> dt.d
     return day
 
 
-def expected_delivery_text(order) -> str:
+def expected_delivery_text(order, language: str | None = None) -> str:
     """The carrier's estimate once a shipment has one, else the merchant's usual range."""
-    estimates = [s.estimated_delivery for s in order.shipments.all() if s.estimated_delivery]
+    estimates = [s.estimated_delivery for s in _related(order, "shipments") if s.estimated_delivery]
     if estimates:
-        return formats.date_format(max(estimates), "DATE_FORMAT")
+        return _date_text(max(estimates))
     merchant = order.merchant
+    placed = order.placed_at.astimezone(merchant.tzinfo).date()
+    # The same for every order of the shop placed that day: once per batch and language.
+    return read_once(
+        ("delivery-range", merchant.pk, placed, language or translation.get_language()),
+        lambda: _delivery_range_text(merchant, placed),
+    )
+
+
+def _delivery_range_text(merchant, placed: dt.date) -> str:
     try:
         prefs = merchant.messaging_preferences
         low, high = prefs.delivery_days_min, prefs.delivery_days_max
     except MessagingPreferences.DoesNotExist:
         low, high = 2, 5
-    placed = order.placed_at.astimezone(merchant.tzinfo).date()
     business_days = set(merchant.business_days or [0, 1, 2, 3, 4])
     first = _add_business_days(placed, low, business_days)
     last = _add_business_days(placed, max(high, low), business_days)
     if first == last:
-        return formats.date_format(first, "DATE_FORMAT")
-    return f"{formats.date_format(first, 'MONTH_DAY_FORMAT')} – {formats.date_format(last, 'DATE_FORMAT')}"
+        return _date_text(first)
+    return f"{_date_text(first, 'MONTH_DAY_FORMAT')} – {_date_text(last)}"
 
 
-def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
-    """The plain-string variables templates may use (notifications.templating)."""
+def text_context(touchpoint: Touchpoint, shipment=None, language: str | None = None) -> dict:
+    """The plain-string variables templates may use (notifications.templating).
+    `language`: the active one, if the caller has it at hand."""
+    language = language or translation.get_language()
     order = touchpoint.order
     merchant = touchpoint.merchant
     customer = order.customer
@@ -74,14 +117,14 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
         "customer_name": customer.full_name,
         "shop_name": merchant.name,
         "order_number": order.number,
-        "order_total": money(order.total, order.currency),
+        "order_total": _money(order.total, order.currency, language or "en"),
         "tracking_url": order.tracking_url,
         "support_email": merchant.support_email,
         "support_phone": merchant.support_phone,
     }
     if touchpoint.kind == Touchpoint.Kind.CONGRATULATION:
-        context["expected_delivery"] = expected_delivery_text(order)
-        context["item_count"] = str(sum(item.quantity for item in order.items.all()))
+        context["expected_delivery"] = expected_delivery_text(order, language)
+        context["item_count"] = str(sum(item.quantity for item in _related(order, "items")))
     if shipment is not None:
         status = touchpoint.payload.get("status", shipment.status)
         latest = shipment.events.filter(status=status).order_by("-occurred_at").first()
@@ -94,7 +137,7 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
             carrier=shipment.carrier,
             tracking_number=shipment.tracking_number,
             delivery_url=f"{order.tracking_url}delivery/",
-            estimated_delivery=formats.date_format(shipment.estimated_delivery, "DATE_FORMAT")
+            estimated_delivery=_date_text(shipment.estimated_delivery, language=language)
             if shipment.estimated_delivery
             else "",
             location=latest.location if latest else "",
@@ -105,6 +148,18 @@ def text_context(touchpoint: Touchpoint, shipment=None) -> dict:
 def _paragraphs_html(text: str):
     parts = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return [mark_safe(escape(p).replace("\n", "<br>")) for p in parts]  # noqa: S308 - escaped
+
+
+def _brand(merchant, *, locale: str) -> dict:
+    """The shop's look and links, once per batch and language (an edit shows from the next
+    batch on, as for every batch read). Being one dict per key within the batch, it tells
+    the `{% shared %}` blocks that key instead of having them pickle it (email_blocks)."""
+    key = ("email-brand", merchant.pk, locale)
+
+    def read():
+        return {**_branding_context(merchant, locale=locale), SHARED_KEY: key}
+
+    return read_once(key, read)
 
 
 def _branding_context(merchant, *, locale: str) -> dict:
@@ -156,7 +211,7 @@ def _record_template_error(touchpoint: Touchpoint, error: str) -> None:
 def _shipment(touchpoint: Touchpoint):
     """The update's shipment, from the order's shipments (prefetched for a batch)."""
     wanted = touchpoint.payload.get("shipment_id")
-    return next((s for s in touchpoint.order.shipments.all() if s.pk == wanted), None)
+    return next((s for s in _related(touchpoint.order, "shipments") if s.pk == wanted), None)
 
 
 def _order_content(order):
@@ -166,7 +221,7 @@ def _order_content(order):
     from orders.models import Benefit, Testimonial
 
     merchant, locale = order.merchant, order.locale
-    skus = {item.sku for item in order.items.all() if item.sku}
+    skus = {item.sku for item in _related(order, "items") if item.sku}
     return content_matching(
         skus=skus,
         categories=_product_categories(order, skus),
@@ -195,7 +250,7 @@ def _product_categories(order, skus: set[str]) -> set[str]:
             for touchpoint in batch_touchpoints()
             if touchpoint.merchant_id == order.merchant_id
             and touchpoint.kind == Touchpoint.Kind.CONGRATULATION
-            for item in touchpoint.order.items.all()
+            for item in _related(touchpoint.order, "items")
             if item.sku and item.sku not in known
         }
         found = dict(
@@ -207,13 +262,13 @@ def _product_categories(order, skus: set[str]) -> set[str]:
     return {known[sku] for sku in skus if known[sku]}
 
 
-def _email_labels() -> dict[str, str]:
-    """The layout's fixed words around the buyer's own data, in the current language,
+def _email_labels(language: str | None) -> dict[str, str]:
+    """The layout's fixed words around the buyer's own data, in `language` (the active one),
     translated once per batch and language. As `{% translate %}` tags they cost a lazy
     string and a catalogue lookup each, a tenth of rendering an email (#16); the words
     of the shop's `{% shared %}` blocks stay in the templates (rendered once per batch)."""
     return read_once(
-        ("email-labels", translation.get_language()),
+        ("email-labels", language),
         lambda: {
             "track_order": gettext("Track your order"),
             "choose_delivery": gettext("Choose how to get it"),
@@ -234,7 +289,8 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
     merchant = touchpoint.merchant
     shipment = _shipment(touchpoint) if touchpoint.kind == Touchpoint.Kind.SHIPMENT_UPDATE else None
     status = touchpoint.payload.get("status", "")
-    texts = text_context(touchpoint, shipment)
+    language = translation.get_language()  # the buyer's (the sender overrides it)
+    texts = text_context(touchpoint, shipment, language)
     rendered = render_message_text(
         merchant=merchant,
         kind=touchpoint.kind,
@@ -242,18 +298,20 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         locale=order.locale,
         context=texts,
         shipment_status=status,
+        language=language,
     )
     _record_template_error(touchpoint, rendered.error)
+    lang = language or "en"
     items = [
         {
             "name": item.name,
             "quantity": item.quantity,
-            "unit_price": money(item.unit_price, order.currency),
-            "line_total": money(item.line_total, order.currency),
+            "unit_price": _money(item.unit_price, order.currency, lang),
+            "line_total": _money(item.line_total, order.currency, lang),
             "image_url": item.image_url,
             "product_url": item.product_url,
         }
-        for item in order.items.all()
+        for item in _related(order, "items")
     ]
     address_lines = [
         order.customer.full_name,
@@ -266,20 +324,24 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
     content = _order_content(order) if touchpoint.kind == Touchpoint.Kind.CONGRATULATION else None
     unsubscribe = unsubscribe or unsubscribe_url(touchpoint)
     context = {
+        "LANG": language,  # what {% get_current_language %} gave, without asking again
         "kind": touchpoint.kind,
-        "labels": _email_labels(),
-        "brand": _branding_context(merchant, locale=order.locale),
-        "headline": default_headline(touchpoint.kind, status),
+        "labels": _email_labels(language),
+        "brand": _brand(merchant, locale=order.locale),
+        "headline": read_once(
+            ("email-headline", touchpoint.kind, status, language),
+            lambda: default_headline(touchpoint.kind, status),
+        ),
         "subject": rendered.subject,
         "paragraphs": _paragraphs_html(rendered.body),
         "body_text": rendered.body,
         "order": order,
         "order_number": order.number,
-        "placed_on": formats.date_format(
-            timezone.localtime(order.placed_at, merchant.tzinfo), "DATE_FORMAT"
+        "placed_on": _date_text(
+            timezone.localtime(order.placed_at, merchant.tzinfo).date(), language=language
         ),
         "items": items,
-        "total": money(order.total, order.currency),
+        "total": texts["order_total"],
         "address_lines": [line for line in address_lines if line],
         "expected_delivery": texts.get("expected_delivery") or texts.get("estimated_delivery", ""),
         "tracking_url": order.tracking_url,
@@ -296,8 +358,8 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         ],
         "shipment": shipment,
         # A delivered parcel has a delivery date; its old estimate would only confuse.
-        "delivered_on": formats.date_format(
-            timezone.localtime(shipment.status_at, merchant.tzinfo), "DATE_FORMAT"
+        "delivered_on": _date_text(
+            timezone.localtime(shipment.status_at, merchant.tzinfo).date(), language=language
         )
         if shipment is not None and status == "delivered" and shipment.status_at
         else "",
@@ -311,8 +373,13 @@ def build_email(touchpoint: Touchpoint, *, unsubscribe: str | None = None) -> Ou
         "unsubscribe_url": unsubscribe,
         "preheader": rendered.body.split("\n\n")[-1][:140] if rendered.body else "",
     }
-    html = render_to_string("notifications/email/message.html", context)
-    text = render_to_string("notifications/email/message.txt", context)
+    # The layout through notifications.rendering: Django's output with less work per node.
+    html = rendering.render(
+        _template("notifications/email/message.html"), context, language=language
+    )
+    text = rendering.render(
+        _template("notifications/email/message.txt"), context, language=language
+    )
     branding = getattr(merchant, "branding", None)
     reply_to = (branding.reply_to_email if branding else "") or merchant.support_email
     return OutgoingEmail(

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, TextNode, VariableNode
 from django.template.defaulttags import IfNode
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from notifications import rendering
 from notifications.batch import read_once
 from notifications.models import MessageTemplate, Touchpoint
 
@@ -169,7 +170,7 @@ def _compiled(source: str):
 
 
 def render_source(source: str, context: dict) -> str:
-    return _compiled(source).render(Context(context, autoescape=False))
+    return rendering.render_fresh(_compiled(source), Context(context, autoescape=False))
 
 
 @dataclass
@@ -199,12 +200,24 @@ def find_override(*, merchant, kind: str, channel: str, locale: str, shipment_st
 
 
 def render_message_text(
-    *, merchant, kind: str, channel: str, locale: str, context: dict, shipment_status: str = ""
+    *,
+    merchant,
+    kind: str,
+    channel: str,
+    locale: str,
+    context: dict,
+    shipment_status: str = "",
+    language: str | None = None,
 ) -> RenderedText:
-    """Render the merchant's override, or the default; an override that fails falls back."""
+    """Render the merchant's override, or the default; an override that fails falls back.
+    `language`: the active one, if the caller has it at hand."""
     from notifications.defaults import default_text
 
-    default_subject, default_body = default_text(kind, channel, shipment_status)
+    # The translated defaults, once per batch and language.
+    default_subject, default_body = read_once(
+        ("default-text", kind, channel, shipment_status, language or translation.get_language()),
+        lambda: default_text(kind, channel, shipment_status),
+    )
     override = find_override(
         merchant=merchant,
         kind=kind,

@@ -263,6 +263,63 @@ def test_a_batch_of_orders_of_different_products_reads_their_content_once(mercha
     assert for_ten == for_one + 9 * WRITES_PER_SEND
 
 
+def test_building_a_batch_of_emails_compiles_nothing_and_makes_the_shops_parts_once(
+    merchant_a, monkeypatch
+):
+    """The congratulation's build (#16): the layout is compiled once per process and its
+    plain variables never take Django's node path; the shop's look, its {% shared %}
+    blocks, the unsubscribe URL around the token and each price are made once per batch
+    (or process), not per email. Golden emails (tests/test_email_golden.py) prove the
+    output unchanged; this proves the fast paths are still taken."""
+    from django.template.base import VariableNode
+    from django.utils import translation
+
+    from notifications import messages, rendering, tokens
+    from notifications.batch import batch_reads
+    from notifications.sending import _load_claimed
+    from notifications.templatetags.email_blocks import SharedNode
+
+    ids = congratulations_of(merchant_a, new_orders("build", 6))
+
+    def build(batch_ids):
+        touchpoints = _load_claimed(batch_ids)
+        with batch_reads(touchpoints):
+            for touchpoint in touchpoints:
+                with translation.override(touchpoint.order.locale):
+                    messages.build_email(touchpoint)
+
+    build(ids[:1])  # first use: templates loaded and compiled
+    compiled = rendering.compilations
+    calls = {"variable": 0, "brand": 0, "shared": 0, "reverse": 0, "money": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(VariableNode, "render", counting("variable", VariableNode.render))
+    monkeypatch.setattr(
+        messages, "_branding_context", counting("brand", messages._branding_context)
+    )
+    monkeypatch.setattr(tokens, "reverse", counting("reverse", tokens.reverse))
+    monkeypatch.setattr(messages, "format_money", counting("money", messages.format_money))
+    messages._money.cache_clear()
+    layout = messages._template("notifications/email/message.html").template
+    for node in layout.nodelist.get_nodes_by_type(SharedNode):
+        monkeypatch.setattr(node, "body", counting("shared", node.body))
+
+    build(ids[1:])  # five emails of one shop, same products and prices, in one batch
+
+    assert rendering.compilations == compiled
+    assert calls["variable"] == 0  # every variable of a congratulation is a plain lookup
+    assert calls["brand"] == 1
+    assert calls["shared"] == 4  # header, benefits, testimonials, footer: once each
+    assert calls["reverse"] == 1
+    assert calls["money"] == 1  # every price of these orders is 1,299.00: formatted once
+
+
 # --- indexes (PostgreSQL's planner; sequential scans are switched off to ask
 # "can an index answer this?" independent of how few rows a test table has) ---
 
