@@ -184,12 +184,13 @@ def test_order_detail_queries_stay_constant_as_items_and_touchpoints_grow(api_a,
 
 # Claim (1), the rows with customers, items, shipments (3), opt-outs (1), the merchant's
 # templates (1), benefits, testimonials and product categories (3), webhook endpoints (1),
-# then per touchpoint the attempt's start (1: count + row in one statement) and the
-# outcome (1: the attempt, status and history in one statement; was 2 until #16).
-# Before the batch sender, one send was 19 statements in 5 commits; before one-statement
-# writes, 5 per send.
+# then the first touchpoint's attempt start (1: count + row in one statement) and per
+# touchpoint the outcome (1: the attempt, status and history in one statement; was 2
+# until #16), which also starts the next touchpoint's attempt (#16, second round: each
+# start was a statement and commit of its own). Before the batch sender, one send was
+# 19 statements in 5 commits; before one-statement writes, 5 per send.
 ONE_SEND_QUERIES = 12
-WRITES_PER_SEND = 2
+WRITES_PER_SEND = 1
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT")
 
 
@@ -321,17 +322,23 @@ needs_postgres = pytest.mark.skipif(
 @needs_postgres
 def test_a_sends_outcome_is_one_statement_by_primary_keys(merchant_a):
     """The attempt's outcome, the move to sent with its history row (or, after a delivery
-    webhook, only what was sent) go to PostgreSQL as one statement per send (#16), and
-    none of its parts scans a table."""
+    webhook, only what was sent) go to PostgreSQL as one statement per send (#16), with
+    the next send's attempt start (#16, second round), and none of its parts scans a
+    table."""
     from notifications.sending import touchpoints_send
 
     ids = congratulations_of(merchant_a, new_orders("outcome", 3))
     with CaptureQueriesContext(connection) as ctx:
         assert set(touchpoints_send(touchpoint_ids=ids).values()) == {"sent"}
     outcomes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH attempt AS")]
+    starts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH ours AS")]
 
     assert len(outcomes) == len(ids)
+    # Each outcome but the last starts the next send's attempt; only the first starts alone.
+    assert ["started AS" in sql for sql in outcomes] == [True, True, False]
+    assert len(starts) == 1
     assert full_scans(outcomes[0]) == []
+    assert full_scans(starts[0]) == []
 
 
 @pytest.mark.services

@@ -422,6 +422,68 @@ def test_the_kept_email_connection_still_honours_proxy_settings(settings, monkey
     assert "https" not in email_connection().session.proxies
 
 
+def test_each_send_of_a_batch_starts_its_attempt_only_while_its_claim_is_ours(
+    api_a, merchant_a, monkeypatch
+):
+    """The next row's attempt starts with the previous row's outcome (one statement on
+    PostgreSQL): a row another sender has meanwhile is left to it, the outcome is kept."""
+    from django.core import mail
+
+    from notifications import sending
+
+    first, second = _congratulations(api_a, merchant_a, 2)
+    hand_over = sending._hand_to_provider
+
+    def taken_meanwhile(message, touchpoint):
+        provider_id = hand_over(message, touchpoint)
+        if touchpoint.pk == first:  # a recovery and another sender's claim, meanwhile
+            Touchpoint.objects.for_merchant(merchant_a).filter(pk=second).update(
+                claimed_at=timezone.now() + timezone.timedelta(seconds=1)
+            )
+        return provider_id
+
+    monkeypatch.setattr(sending, "_hand_to_provider", taken_meanwhile)
+    mail.outbox.clear()
+
+    assert touchpoints_send(touchpoint_ids=[first, second]) == {
+        first: "sent",
+        second: "not-claimed",
+    }
+    assert len(mail.outbox) == 1
+    rows = Touchpoint.objects.for_merchant(merchant_a)
+    assert (rows.get(pk=second).attempts, rows.get(pk=first).attempts) == (0, 1)
+    attempts = DeliveryAttempt.objects.for_merchant(merchant_a)
+    assert list(attempts.values_list("touchpoint_id", "outcome")) == [(first, "sent")]
+
+
+def test_a_batch_goes_on_when_recording_one_send_fails(api_a, merchant_a, monkeypatch):
+    """The failed record leaves its row `sending` (the stuck-claim recovery settles it);
+    the next row, whose start it would have carried, is started on its own and sent."""
+    from django.core import mail
+
+    from notifications import sending
+
+    first, second, third = _congratulations(api_a, merchant_a, 3)
+    record_sent = sending._record_sent
+
+    def hiccup_once(touchpoint, *args, **kwargs):
+        if touchpoint.pk == first:
+            raise RuntimeError("connection lost while recording")
+        return record_sent(touchpoint, *args, **kwargs)
+
+    monkeypatch.setattr(sending, "_record_sent", hiccup_once)
+    mail.outbox.clear()
+
+    assert touchpoints_send(touchpoint_ids=[first, second, third]) == {
+        first: "sending",
+        second: "sent",
+        third: "sent",
+    }
+    assert len(mail.outbox) == 3
+    rows = Touchpoint.objects.for_merchant(merchant_a)
+    assert [rows.get(pk=pk).attempts for pk in (first, second, third)] == [1, 1, 1]
+
+
 def test_a_batch_hands_back_rows_once_its_reads_are_old_so_an_opt_out_stops_them(
     api_a, merchant_a, settings, monkeypatch
 ):
@@ -433,25 +495,25 @@ def test_a_batch_hands_back_rows_once_its_reads_are_old_so_an_opt_out_stops_them
 
     first, second = _congratulations(api_a, merchant_a, 2)
     settings.TOUCHPOINT_BATCH_FRESH_SECONDS = 5
-    real_send = sending._send_one
+    real_hand_over = sending._hand_to_provider
     clock = [timezone.now()]
     monkeypatch.setattr(sending.timezone, "now", lambda: clock[0])
 
-    def slow_provider(touchpoint, suppressed):
-        status = real_send(touchpoint, suppressed)
+    def slow_provider(message, touchpoint):
+        provider_id = real_hand_over(message, touchpoint)
         buyer = Touchpoint.objects.for_merchant(merchant_a).get(pk=second).order.customer
         Suppression.objects.create(merchant=merchant_a, channel="email", address=buyer.email)
         clock[0] += timezone.timedelta(seconds=6)  # the first send took six seconds
-        return status
+        return provider_id
 
-    monkeypatch.setattr(sending, "_send_one", slow_provider)
+    monkeypatch.setattr(sending, "_hand_to_provider", slow_provider)
     mail.outbox.clear()
 
     assert touchpoints_send(touchpoint_ids=[first, second]) == {
         first: "sent",
         second: "not-claimed",
     }
-    monkeypatch.setattr(sending, "_send_one", real_send)
+    monkeypatch.setattr(sending, "_hand_to_provider", real_hand_over)
     clock[0] += timezone.timedelta(seconds=1)
     assert touchpoints_send(touchpoint_ids=[second]) == {second: "skipped"}
     assert len(mail.outbox) == 1
