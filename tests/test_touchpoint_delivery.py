@@ -422,6 +422,89 @@ def test_the_kept_email_connection_still_honours_proxy_settings(settings, monkey
     assert "https" not in email_connection().session.proxies
 
 
+def _kept_postmark_session(settings):
+    from notifications.transports import email_connection
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    # A token of its own, so no connection kept by an earlier test is reused.
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": f"l-{time.monotonic()}"}
+    return email_connection().session
+
+
+def test_emails_go_out_without_requests_session_layer(
+    api_a, merchant_a, postmark, settings, monkeypatch
+):
+    """The fast path of #16's second round: anymail's calls go straight to the session's
+    transport adapter (_LeanSession), not through requests.Session.send."""
+    import requests
+
+    from notifications.transports import _LeanSession
+
+    assert isinstance(_kept_postmark_session(settings), _LeanSession)
+
+    def full_way(*args, **kwargs):
+        raise AssertionError("went through requests.Session.send")
+
+    monkeypatch.setattr(requests.Session, "send", full_way)
+    postmark.add_callback(responses.POST, POSTMARK, callback=accepted)
+    ids = _congratulations(api_a, merchant_a, 2)
+
+    assert set(touchpoints_send(touchpoint_ids=ids).values()) == {"sent"}
+    assert len(postmark.calls) == 2
+
+
+def test_the_lean_email_session_sends_what_requests_would(postmark, settings):
+    import requests
+
+    session = _kept_postmark_session(settings)
+    postmark.add_callback(responses.POST, POSTMARK, callback=accepted)
+    call = {
+        "method": "POST",
+        "url": POSTMARK,
+        "params": None,
+        "data": json.dumps({"To": "anna@example.com", "Subject": "Tak"}),
+        "headers": {"Content-Type": "application/json", "X-Postmark-Server-Token": "t"},
+        "files": None,
+        "auth": None,
+        "timeout": 5,
+    }
+
+    lean = session.request(**call)
+    full = requests.Session.request(session, **call)
+
+    first, second = (made.request for made in postmark.calls)
+    assert (first.method, first.url, first.body) == (second.method, second.url, second.body)
+    assert dict(first.headers) == dict(second.headers)
+    assert first.headers["Content-Length"] == str(len(call["data"]))
+    assert (lean.status_code, lean.json(), lean.reason) == (full.status_code, full.json(), "OK")
+
+
+def test_the_lean_email_session_follows_a_redirect_as_requests_would(postmark, settings):
+    session = _kept_postmark_session(settings)
+    moved = "https://api.postmarkapp.com/v2/email"
+    postmark.add(responses.POST, POSTMARK, status=307, headers={"Location": moved})
+    postmark.add_callback(responses.POST, moved, callback=accepted)
+
+    response = session.request(
+        method="POST", url=POSTMARK, data=json.dumps({"To": "a@example.com"}), timeout=5
+    )
+
+    assert (response.status_code, response.url) == (200, moved)
+
+
+def test_an_unreachable_provider_is_a_temporary_failure(api_a, merchant_a, postmark):
+    import requests
+
+    postmark.add(responses.POST, POSTMARK, body=requests.ConnectionError("refused"))
+    (touchpoint_id,) = _congratulations(api_a, merchant_a, 1)
+
+    assert touchpoints_send(touchpoint_ids=[touchpoint_id]) == {touchpoint_id: "scheduled"}
+    row = Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint_id)
+    attempt = row.delivery_attempts.get()
+    assert (row.attempts, attempt.outcome) == (1, "temporary_error")
+    assert "esp_unreachable" in row.error
+
+
 def test_each_send_of_a_batch_starts_its_attempt_only_while_its_claim_is_ours(
     api_a, merchant_a, monkeypatch
 ):
