@@ -239,6 +239,14 @@ def test_a_batch_reads_once_and_adds_only_each_touchpoints_writes(merchant_a):
     assert for_ten == for_one + 9 * WRITES_PER_SEND
 
 
+def test_send_tasks_carry_fifty_touchpoints_by_default():
+    """What a batch reads is shared by 50 sends, not 20 (#16, second round: 0.3 fewer
+    statements and 6% fewer worker instructions per send)."""
+    from notifications.queue import batches
+
+    assert [len(batch) for batch in batches(list(range(120)))] == [50, 50, 20]
+
+
 def test_a_batch_of_orders_of_different_products_reads_their_content_once(merchant_a):
     """Benefits and testimonials are chosen per order by its products' categories: the
     categories of all the batch's products come in one query, not one per order."""
