@@ -55,6 +55,7 @@ from notifications.queue import TOUCHPOINTS, touchpoints_claim, touchpoints_uncl
 from notifications.selectors import is_suppressed, sms_quota_refusal, suppressed_addresses
 from notifications.tokens import unsubscribe_url
 from notifications.transports import default_from_email, send_email, send_sms
+from postpurchase.prepared import execute_prepared
 
 logger = logging.getLogger(__name__)
 
@@ -316,7 +317,7 @@ def _start_attempt(touchpoint: Touchpoint) -> int | None:
     if connection.vendor == "postgresql":
         sql, params = _start_ctes(touchpoint, now)
         with connection.cursor() as cursor:
-            cursor.execute(f"WITH {sql} SELECT id FROM started", params)  # noqa: S608
+            execute_prepared(cursor, f"WITH {sql} SELECT id FROM started", params)  # noqa: S608
             row = cursor.fetchone()
         attempt_id = row[0] if row else None
     else:
@@ -355,7 +356,8 @@ def _start_ctes(touchpoint: Touchpoint, now) -> tuple[str, list]:
         "WHERE id = %s AND status = %s AND claimed_at = %s RETURNING id, merchant_id), "
         f"started AS (INSERT INTO {DeliveryAttempt._meta.db_table} (merchant_id, touchpoint_id, "
         "number, started_at, finished_at, outcome, provider_message_id, error) "
-        "SELECT merchant_id, id, %s, %s, NULL, %s, '', '' FROM ours RETURNING id)"
+        "SELECT merchant_id, id, %s::smallint, %s::timestamptz, NULL, %s::varchar, '', '' "
+        "FROM ours RETURNING id)"
     )
     at = connection.ops.adapt_datetimefield_value(now)
     params = [number, at, at, touchpoint.pk, S.SENDING, touchpoint.claimed_at, number, at]
@@ -469,7 +471,8 @@ def _record_sent_in_one_statement(
         "WHERE id = %s AND status IN (%s, %s) RETURNING id, merchant_id), "
         f"history AS (INSERT INTO {TouchpointStatusChange._meta.db_table} "
         "(merchant_id, touchpoint_id, from_status, to_status, reason, created_at) "
-        "SELECT merchant_id, id, %s, %s, %s, %s FROM moved RETURNING id), "
+        "SELECT merchant_id, id, %s::varchar, %s::varchar, %s::varchar, %s::timestamptz "
+        "FROM moved RETURNING id), "
         f"kept AS (UPDATE {touchpoints} SET sent_at = %s, provider_message_id = %s, "
         "recipient = %s WHERE id = %s AND status NOT IN (%s, %s) RETURNING status)"
     )
@@ -503,7 +506,7 @@ def _record_sent_in_one_statement(
         sql, params = f"{sql}, {start_sql}", [*params, *start_params]
         select += ", (SELECT id FROM started)"
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} {select}", params)
+        execute_prepared(cursor, f"{sql} {select}", params)
         moved, kept_status, *started = cursor.fetchone()
     if start is None:
         return moved == 1, kept_status, UNSTARTED

@@ -100,6 +100,9 @@ DATABASES = {
         },
     }
 }
+# The hottest writes (a send's outcome) run as server-side prepared statements
+# (postpurchase/prepared.py); 0 behind a pooler in transaction mode.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASE_URL:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
