@@ -10,7 +10,9 @@ then for each row, one by one:
 3. re-check what may have changed since planning (consent, opt-out, a newer shipment
    status, quiet hours) and build the message; the next row's is built before the
    current row goes to the provider (step 5), so nothing but the provider's answer and
-   step 6 lie between a call and its record;
+   step 6 lie between a call and its record. An SMS's daily caps count recorded sends:
+   they are checked once the send ahead of it is recorded, and its start is then a
+   statement of its own;
 4. start the attempt: bump the row's attempt count and refresh its claim time, on
    condition that the claim is still ours, and write the DeliveryAttempt row, in one
    transaction;
@@ -174,6 +176,13 @@ class _Batch:
             if timezone.now() > self.give_back_at:
                 self.waiting.appendleft(ready.touchpoint)
                 break
+            if ready.touchpoint.channel == Touchpoint.Channel.SMS:
+                # The daily caps count recorded sends: record the one ahead first.
+                self._start(None, after=handed)
+                handed = None
+                if self._guarded(ready.touchpoint, lambda r=ready: _over_sms_caps(r)):
+                    ready = self._next_ready()
+                    continue
             attempt_id = self._start(ready, after=handed)
             handed = None
             following = self._next_ready()  # built before this send's provider call
@@ -299,12 +308,16 @@ def _prepare(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> _Read
     if suppressed(touchpoint, recipient):
         return _stop(touchpoint, S.SKIPPED, "recipient opted out")
 
-    if touchpoint.channel == Touchpoint.Channel.SMS:
-        # Cost guard: daily caps per merchant and per number (settings SMS_LIMIT_*).
-        refusal = sms_quota_refusal(merchant=touchpoint.merchant, to=recipient)
-        if refusal:
-            return _stop(touchpoint, S.SKIPPED, refusal)
     return _Ready(touchpoint, message, recipient)
+
+
+def _over_sms_caps(ready: _Ready) -> str | None:
+    """Cost guard: the status of an SMS the daily caps per merchant and per number
+    (settings SMS_LIMIT_*) stop, else None. Counted from recorded sends, so checked
+    once the send ahead of it in the batch is recorded, not when it is built."""
+    touchpoint = ready.touchpoint
+    refusal = sms_quota_refusal(merchant=touchpoint.merchant, to=ready.recipient)
+    return _stop(touchpoint, S.SKIPPED, refusal) if refusal else None
 
 
 def _start_attempt(touchpoint: Touchpoint) -> int | None:
