@@ -418,41 +418,49 @@ def _record_sent(
         "recipient": recipient[:254],
     }
     reason = f"handed to provider ({provider_id})"
-    started = UNSTARTED
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            moved, kept_status, started = _record_sent_in_one_statement(
-                touchpoint, attempt_id, now=now, reason=reason[:500], fields=fields, start=start
-            )
-            if moved:
-                touchpoint_moved(touchpoint, S.SENT, reason, {"error": "", **fields})
-                return started
-            if kept_status is not None:
-                touchpoint.status = kept_status
-                return started
-            # Neither: the row changed between the statement's snapshot and its lock (a
-            # webhook at that very moment). Record what was sent the long way.
-        else:
-            DeliveryAttempt.objects.unscoped(reason=CLAIMED).filter(pk=attempt_id).update(
-                outcome=DeliveryAttempt.Outcome.SENT,
-                finished_at=now,
-                provider_message_id=provider_id[:200],
-            )
-        # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
-        # message did go, and marking it sent now prevents a second copy.
-        moved = touchpoint_transition(
-            touchpoint=touchpoint,
-            to_status=S.SENT,
-            from_statuses=(S.SENDING, S.SCHEDULED),
-            reason=reason,
-            error="",
-            **fields,
+        started = _write_sent(touchpoint, attempt_id, now, reason, fields, start)
+    # Committed: only now has `start`'s attempt begun (a rollback would have undone it).
+    return UNSTARTED if started is UNSTARTED else _started(start, started, now)
+
+
+def _write_sent(touchpoint, attempt_id, now, reason, fields, start):
+    """_record_sent's writes, in its transaction; returns the started attempt's id, None
+    or UNSTARTED."""
+    if connection.vendor == "postgresql":
+        moved, kept_status, started = _record_sent_in_one_statement(
+            touchpoint, attempt_id, now=now, reason=reason[:500], fields=fields, start=start
         )
-        if not moved:
-            # A delivery webhook beat us to it (delivered/failed already): keep its
-            # status, but record what was sent.
-            Touchpoint.objects.unscoped(reason=CLAIMED).filter(pk=touchpoint.pk).update(**fields)
-            touchpoint.refresh_from_db(fields=["status"])
+        if moved:
+            touchpoint_moved(touchpoint, S.SENT, reason, {"error": "", **fields})
+            return started
+        if kept_status is not None:
+            touchpoint.status = kept_status
+            return started
+        # Neither: the row changed between the statement's snapshot and its lock (a
+        # webhook at that very moment). Record what was sent the long way.
+    else:
+        started = UNSTARTED
+        DeliveryAttempt.objects.unscoped(reason=CLAIMED).filter(pk=attempt_id).update(
+            outcome=DeliveryAttempt.Outcome.SENT,
+            finished_at=now,
+            provider_message_id=fields["provider_message_id"],
+        )
+    # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
+    # message did go, and marking it sent now prevents a second copy.
+    moved = touchpoint_transition(
+        touchpoint=touchpoint,
+        to_status=S.SENT,
+        from_statuses=(S.SENDING, S.SCHEDULED),
+        reason=reason,
+        error="",
+        **fields,
+    )
+    if not moved:
+        # A delivery webhook beat us to it (delivered/failed already): keep its
+        # status, but record what was sent.
+        Touchpoint.objects.unscoped(reason=CLAIMED).filter(pk=touchpoint.pk).update(**fields)
+        touchpoint.refresh_from_db(fields=["status"])
     return started
 
 
@@ -471,8 +479,8 @@ def _record_sent_in_one_statement(
     already moved the row on, only what was sent, keeping its status. The move and the
     keep exclude each other by status. With `start`, also that row's attempt start
     (_start_ctes): one statement and one commit per send instead of two (#16, second
-    round). Returns (moved, the kept row's status or None, the started attempt's id,
-    None or UNSTARTED)."""
+    round). Returns (moved, the kept row's status or None, the started attempt's id or
+    None, or UNSTARTED without `start`)."""
     touchpoints = Touchpoint._meta.db_table
     at = connection.ops.adapt_datetimefield_value(now)
     message_id, to = fields["provider_message_id"], fields["recipient"]
@@ -521,9 +529,7 @@ def _record_sent_in_one_statement(
     with connection.cursor() as cursor:
         execute_prepared(cursor, f"{sql} {select}", params)
         moved, kept_status, *started = cursor.fetchone()
-    if start is None:
-        return moved == 1, kept_status, UNSTARTED
-    return moved == 1, kept_status, _started(start, started[0], now)
+    return moved == 1, kept_status, started[0] if started else UNSTARTED
 
 
 def _why_not_send(touchpoint: Touchpoint) -> str:
