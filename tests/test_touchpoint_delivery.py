@@ -567,31 +567,26 @@ def test_a_batch_goes_on_when_recording_one_send_fails(api_a, merchant_a, monkey
     assert [rows.get(pk=pk).attempts for pk in (first, second, third)] == [1, 1, 1]
 
 
-def test_a_record_rolled_back_after_its_statement_starts_the_next_send_again(
-    api_a, merchant_a, monkeypatch
-):
+def test_a_record_rolled_back_after_its_statement_starts_the_next_send_again(api_a, merchant_a):
     """The next row's start shares the record's transaction: when a later write of that
-    transaction fails (here the sent event), the start is undone with it, and the next
-    row is started on its own and sent, not left claimed."""
+    transaction fails (here the sent event's webhook row), the start is undone with it,
+    and the next row is started on its own and sent, not left claimed."""
     from django.core import mail
 
-    from notifications import sending
-
     first, second = _congratulations(api_a, merchant_a, 2)
-    moved = sending.touchpoint_moved
 
-    def event_fails_once(touchpoint, *args, **kwargs):
-        if touchpoint.pk == first:
+    def webhook_row_fails(sender, *, name, data, **kwargs):
+        if name == "touchpoint.sent" and data["touchpoint_id"] == first:
             raise RuntimeError("webhook row not written")
-        return moved(touchpoint, *args, **kwargs)
 
-    monkeypatch.setattr(sending, "touchpoint_moved", event_fails_once)
+    merchant_event.connect(webhook_row_fails, dispatch_uid="test-webhook-row-fails")
     mail.outbox.clear()
+    try:
+        outcomes = touchpoints_send(touchpoint_ids=[first, second])
+    finally:
+        merchant_event.disconnect(dispatch_uid="test-webhook-row-fails")
 
-    assert touchpoints_send(touchpoint_ids=[first, second]) == {
-        first: "sending",
-        second: "sent",
-    }
+    assert outcomes[second] == "sent"
     assert len(mail.outbox) == 2
     rows = Touchpoint.objects.for_merchant(merchant_a)
     assert (rows.get(pk=first).status, rows.get(pk=second).attempts) == ("sending", 1)
