@@ -8,24 +8,39 @@ The order of things matters for "sent once, lost never". A send task gets a batc
    and what their merchants share (templates, content, opt-outs) once per batch;
 then for each row, one by one:
 3. re-check what may have changed since planning (consent, opt-out, a newer shipment
-   status, quiet hours) and build the message;
+   status, quiet hours) and build the message; the next row's is built before the
+   current row goes to the provider (step 5), so nothing but the provider's answer and
+   step 6 lie between a call and its record. An SMS's daily caps count recorded sends:
+   they are checked once the send ahead of it is recorded, and its start is then a
+   statement of its own;
 4. start the attempt: bump the row's attempt count and refresh its claim time, on
    condition that the claim is still ours, and write the DeliveryAttempt row, in one
    transaction;
 5. call the provider;
 6. record the attempt's outcome with the row's new status and history row in one
-   transaction: sent, or a retry with backoff, or failed for good.
+   transaction: sent, or a retry with backoff, or failed for good. When the provider
+   accepted the message, the same transaction (on PostgreSQL one statement) holds step
+   4 of the batch's next row: one commit per send instead of two (#16, second round).
 A worker killed anywhere leaves `sending` rows; the dispatcher gives them back after
 TOUCHPOINT_STUCK_AFTER_SECONDS and they are sent again. Only a row killed between 5
 and 6 may have reached the provider: that is the one duplicate we allow (at most one
 per process per kill, as a process sends one message at a time), and the stable
 Message-ID (email) / callback URL (SMS) derived from the touchpoint's callback code
 lets the provider and the buyer's mail client recognise it as the same message.
+Step 6 and the next row's step 4 commit together or not at all, so a kill leaves the
+next row as it could be left before: not started (no attempt; sent again after the stuck
+time, and nothing of it reached the provider), or started and not called yet (its
+attempt marked abandoned by the recovery, sent again). Starting a whole batch's attempts
+in one statement up front was rejected: a kill would count an attempt for every row not
+yet sent (TOUCHPOINT_MAX_ATTEMPTS such kills would fail a row that never reached the
+provider: lost), and the refreshed claim would time the batch instead of each send.
 A batch gives back the rows it has not started once half of the stuck time has
 passed, so a slow provider never has a row sent by two workers.
 """
 
 import logging
+from collections import deque
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -42,6 +57,7 @@ from notifications.queue import TOUCHPOINTS, touchpoints_claim, touchpoints_uncl
 from notifications.selectors import is_suppressed, sms_quota_refusal, suppressed_addresses
 from notifications.tokens import unsubscribe_url
 from notifications.transports import default_from_email, send_email, send_sms
+from postpurchase.prepared import execute_prepared
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +85,12 @@ def touchpoints_send(*, touchpoint_ids: list[int]) -> dict[int, str]:
     touchpoints = _load_claimed(won)
     give_back_at = claimed_at + timezone.timedelta(seconds=conf.batch_fresh_seconds())
     with batch_reads(touchpoints):
-        suppressed = _SuppressedRecipients(touchpoints)
-        for n, touchpoint in enumerate(touchpoints):
-            if timezone.now() > give_back_at:
-                touchpoints_unclaim(
-                    touchpoint_ids=[tp.pk for tp in touchpoints[n:]], claimed_at=claimed_at
-                )
-                break
-            results[touchpoint.pk] = _send_one(touchpoint, suppressed)
+        batch = _Batch(touchpoints, _SuppressedRecipients(touchpoints), give_back_at)
+        results.update(batch.send())
+        if batch.waiting:
+            touchpoints_unclaim(
+                touchpoint_ids=[tp.pk for tp in batch.waiting], claimed_at=claimed_at
+            )
     return results
 
 
@@ -122,24 +136,133 @@ class _SuppressedRecipients:
         )
 
 
-class _HandedOver(Exception):
-    """The provider has the message but recording it failed: never send it again."""
+@dataclass
+class _Ready:
+    """A claimed row's message, built and checked, not handed over yet."""
+
+    touchpoint: Touchpoint
+    message: OutgoingEmail | OutgoingSms
+    recipient: str
 
 
-def _send_one(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> str:
-    try:
-        return _send_claimed(touchpoint, suppressed)
-    except _HandedOver:
-        # Left `sending`, as after a crash at this point: stuck-claim recovery settles
-        # it. Rescheduling here would hand the same message over a second time.
-        logger.exception("touchpoint %s: sent, but recording it failed", touchpoint.pk)
-        return touchpoint.status
-    except Exception as err:
-        # A bug (a builder raising, a database hiccup) must not strand the claim: count
-        # it as a failed attempt, so it retries with backoff and ends failed at worst.
-        logger.exception("touchpoint %s: unexpected error while sending", touchpoint.pk)
-        _record_failure(touchpoint, None, SendError(repr(err), permanent=False, code="unexpected"))
-        return touchpoint.status
+@dataclass
+class _Handed:
+    """A message the provider accepted, whose outcome is not written yet."""
+
+    touchpoint: Touchpoint
+    attempt_id: int
+    provider_id: str
+    recipient: str
+
+
+class _Batch:
+    """Sends a batch's claimed rows in order, one message at a time.
+
+    The next row's message is built before the current one goes to the provider, so
+    that once the provider has answered, one transaction writes the outcome and starts
+    the next row's attempt (step 6, then the next row's step 4, of the module docstring).
+    """
+
+    def __init__(self, touchpoints, suppressed: _SuppressedRecipients, give_back_at):
+        self.waiting = deque(touchpoints)  # not started: given back if the batch is late
+        self.suppressed = suppressed
+        self.give_back_at = give_back_at
+        self.results: dict[int, str] = {}
+
+    def send(self) -> dict[int, str]:
+        handed = None
+        ready = self._next_ready()
+        while ready is not None:
+            if timezone.now() > self.give_back_at:
+                self.waiting.appendleft(ready.touchpoint)
+                break
+            if ready.touchpoint.channel == Touchpoint.Channel.SMS:
+                # The daily caps count recorded sends: record the one ahead first.
+                self._start(None, after=handed)
+                handed = None
+                if self._guarded(ready.touchpoint, lambda r=ready: _over_sms_caps(r)):
+                    ready = self._next_ready()
+                    continue
+            attempt_id = self._start(ready, after=handed)
+            handed = None
+            following = self._next_ready()  # built before this send's provider call
+            if attempt_id is not None:
+                handed = self._hand_over(ready, attempt_id)
+            ready = following
+        if handed is not None:
+            self._start(None, after=handed)
+        return self.results
+
+    def _next_ready(self) -> _Ready | None:
+        """The next row with a message to send; rows stopped on the way get their status."""
+        while self.waiting and timezone.now() <= self.give_back_at:
+            touchpoint = self.waiting.popleft()
+            ready = self._guarded(touchpoint, lambda tp=touchpoint: _prepare(tp, self.suppressed))
+            if isinstance(ready, _Ready):
+                return ready
+        return None
+
+    def _start(self, ready: _Ready | None, *, after: _Handed | None) -> int | None:
+        """Write `after`'s outcome and start `ready`'s attempt: one statement on PostgreSQL.
+
+        The attempt id, or None when the claim is no longer ours (or it failed)."""
+        started = UNSTARTED
+        if after is not None:
+            try:
+                started = _record_sent(
+                    after.touchpoint,
+                    after.attempt_id,
+                    provider_id=after.provider_id,
+                    recipient=after.recipient,
+                    start=ready.touchpoint if ready else None,
+                )
+            except Exception:
+                # Left `sending`, as after a crash at this point: stuck-claim recovery
+                # settles it. Rescheduling here would hand the message over a second time.
+                logger.exception(
+                    "touchpoint %s: sent, but recording it failed", after.touchpoint.pk
+                )
+            self.results[after.touchpoint.pk] = after.touchpoint.status
+        if ready is None:
+            return None
+        touchpoint = ready.touchpoint
+        if started is UNSTARTED:
+            started = self._guarded(touchpoint, lambda: _start_attempt(touchpoint))
+            if isinstance(started, str):
+                return None  # failed unexpectedly: recorded as a failed attempt
+        # None: given back meanwhile (see touchpoints_send), not ours any more.
+        self.results[touchpoint.pk] = NOT_CLAIMED if started is None else S.SENDING
+        return started
+
+    def _hand_over(self, ready: _Ready, attempt_id: int) -> _Handed | None:
+        touchpoint = ready.touchpoint
+
+        def call():
+            try:
+                provider_id = _hand_to_provider(ready.message, touchpoint)
+            except SendError as err:
+                _record_failure(touchpoint, attempt_id, err)
+                return touchpoint.status
+            return _Handed(touchpoint, attempt_id, provider_id, ready.recipient)
+
+        handed = self._guarded(touchpoint, call)
+        return handed if isinstance(handed, _Handed) else None
+
+    def _guarded(self, touchpoint: Touchpoint, step):
+        """`step()`, or its row's status afterwards if it ended the row or raised."""
+        try:
+            result = step()
+        except Exception as err:
+            # A bug (a builder raising, a database hiccup) must not strand the claim: count
+            # it as a failed attempt, so it retries with backoff and ends failed at worst.
+            logger.exception("touchpoint %s: unexpected error while sending", touchpoint.pk)
+            _record_failure(
+                touchpoint, None, SendError(repr(err), permanent=False, code="unexpected")
+            )
+            result = touchpoint.status
+        if isinstance(result, str):
+            self.results[touchpoint.pk] = result
+        return result
 
 
 def _stop(touchpoint: Touchpoint, to_status: str, reason: str, **fields) -> str:
@@ -154,7 +277,8 @@ def _stop(touchpoint: Touchpoint, to_status: str, reason: str, **fields) -> str:
     return touchpoint.status
 
 
-def _send_claimed(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> str:
+def _prepare(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> _Ready | str:
+    """The row's message, or the status it ended in (not to be sent, now or ever)."""
     reason = _why_not_send(touchpoint)
     if reason:
         return _stop(touchpoint, S.CANCELLED if reason == "order cancelled" else S.SKIPPED, reason)
@@ -184,25 +308,16 @@ def _send_claimed(touchpoint: Touchpoint, suppressed: _SuppressedRecipients) -> 
     if suppressed(touchpoint, recipient):
         return _stop(touchpoint, S.SKIPPED, "recipient opted out")
 
-    if touchpoint.channel == Touchpoint.Channel.SMS:
-        # Cost guard: daily caps per merchant and per number (settings SMS_LIMIT_*).
-        refusal = sms_quota_refusal(merchant=touchpoint.merchant, to=recipient)
-        if refusal:
-            return _stop(touchpoint, S.SKIPPED, refusal)
+    return _Ready(touchpoint, message, recipient)
 
-    attempt_id = _start_attempt(touchpoint)
-    if attempt_id is None:
-        return NOT_CLAIMED  # given back meanwhile (see touchpoints_send): not ours any more
-    try:
-        provider_id = _hand_to_provider(message, touchpoint)
-    except SendError as err:
-        _record_failure(touchpoint, attempt_id, err)
-        return touchpoint.status
-    try:
-        _record_sent(touchpoint, attempt_id, provider_id=provider_id, recipient=recipient)
-    except Exception as err:
-        raise _HandedOver from err
-    return touchpoint.status
+
+def _over_sms_caps(ready: _Ready) -> str | None:
+    """Cost guard: the status of an SMS the daily caps per merchant and per number
+    (settings SMS_LIMIT_*) stop, else None. Counted from recorded sends, so checked
+    once the send ahead of it in the batch is recorded, not when it is built."""
+    touchpoint = ready.touchpoint
+    refusal = sms_quota_refusal(merchant=touchpoint.merchant, to=ready.recipient)
+    return _stop(touchpoint, S.SKIPPED, refusal) if refusal else None
 
 
 def _start_attempt(touchpoint: Touchpoint) -> int | None:
@@ -213,7 +328,11 @@ def _start_attempt(touchpoint: Touchpoint) -> int | None:
     now = timezone.now()
     number = touchpoint.attempts + 1
     if connection.vendor == "postgresql":
-        attempt_id = _start_attempt_in_one_statement(touchpoint, number, now)
+        sql, params = _start_ctes(touchpoint, now)
+        with connection.cursor() as cursor:
+            execute_prepared(cursor, f"WITH {sql} SELECT id FROM started", params)  # noqa: S608
+            row = cursor.fetchone()
+        attempt_id = row[0] if row else None
     else:
         with transaction.atomic():
             ours = (
@@ -231,36 +350,31 @@ def _start_attempt(touchpoint: Touchpoint) -> int | None:
                 if ours
                 else None
             )
+    return _started(touchpoint, attempt_id, now)
+
+
+def _started(touchpoint: Touchpoint, attempt_id: int | None, now) -> int | None:
     if attempt_id is not None:
-        touchpoint.attempts, touchpoint.claimed_at = number, now
+        touchpoint.attempts, touchpoint.claimed_at = touchpoint.attempts + 1, now
     return attempt_id
 
 
-def _start_attempt_in_one_statement(touchpoint: Touchpoint, number: int, now) -> int | None:
-    """Both writes of the attempt's start as one PostgreSQL statement (a data-modifying
-    WITH), atomic and committed on its own: no attempt row unless the claim was ours."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH ours AS (UPDATE {Touchpoint._meta.db_table} "  # noqa: S608
-            "SET attempts = %s, claimed_at = %s, updated_at = %s "
-            "WHERE id = %s AND status = %s AND claimed_at = %s RETURNING id, merchant_id) "
-            f"INSERT INTO {DeliveryAttempt._meta.db_table} (merchant_id, touchpoint_id, number, "
-            "started_at, finished_at, outcome, provider_message_id, error) "
-            "SELECT merchant_id, id, %s, %s, NULL, %s, '', '' FROM ours RETURNING id",
-            [
-                number,
-                now,
-                now,
-                touchpoint.pk,
-                S.SENDING,
-                touchpoint.claimed_at,
-                number,
-                now,
-                DeliveryAttempt.Outcome.IN_PROGRESS,
-            ],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+def _start_ctes(touchpoint: Touchpoint, now) -> tuple[str, list]:
+    """The attempt's start as data-modifying WITH clauses `ours` and `started` (PostgreSQL):
+    the count and claim refresh, and the attempt row only if the claim was ours."""
+    number = touchpoint.attempts + 1
+    sql = (
+        f"ours AS (UPDATE {Touchpoint._meta.db_table} "  # noqa: S608
+        "SET attempts = %s, claimed_at = %s, updated_at = %s "
+        "WHERE id = %s AND status = %s AND claimed_at = %s RETURNING id, merchant_id), "
+        f"started AS (INSERT INTO {DeliveryAttempt._meta.db_table} (merchant_id, touchpoint_id, "
+        "number, started_at, finished_at, outcome, provider_message_id, error) "
+        "SELECT merchant_id, id, %s::smallint, %s::timestamptz, NULL, %s::varchar, '', '' "
+        "FROM ours RETURNING id)"
+    )
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = [number, at, at, touchpoint.pk, S.SENDING, touchpoint.claimed_at, number, at]
+    return sql, [*params, DeliveryAttempt.Outcome.IN_PROGRESS]
 
 
 def _hand_to_provider(message, touchpoint: Touchpoint) -> str:
@@ -281,8 +395,22 @@ def _hand_to_provider(message, touchpoint: Touchpoint) -> str:
     raise SendError(f"builder returned {type(message).__name__}", permanent=True)
 
 
-def _record_sent(touchpoint: Touchpoint, attempt_id: int, *, provider_id: str, recipient: str):
-    """The attempt's outcome, the row's status and its history row, in one transaction."""
+UNSTARTED = object()  # _record_sent did not start the next attempt: start it on its own
+
+
+def _record_sent(
+    touchpoint: Touchpoint,
+    attempt_id: int,
+    *,
+    provider_id: str,
+    recipient: str,
+    start: Touchpoint | None = None,
+):
+    """The attempt's outcome, the row's status and its history row, in one transaction.
+
+    On PostgreSQL the same statement starts the attempt of `start`, the batch's next row,
+    and returns its attempt id (None if its claim is no longer ours); else UNSTARTED.
+    """
     now = timezone.now()
     fields = {
         "sent_at": now,
@@ -291,94 +419,117 @@ def _record_sent(touchpoint: Touchpoint, attempt_id: int, *, provider_id: str, r
     }
     reason = f"handed to provider ({provider_id})"
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            moved, kept_status = _record_sent_in_one_statement(
-                touchpoint, attempt_id, now=now, reason=reason[:500], fields=fields
-            )
-            if moved:
-                touchpoint_moved(touchpoint, S.SENT, reason, {"error": "", **fields})
-                return
-            if kept_status is not None:
-                touchpoint.status = kept_status
-                return
-            # Neither: the row changed between the statement's snapshot and its lock (a
-            # webhook at that very moment). Record what was sent the long way.
-        else:
-            DeliveryAttempt.objects.unscoped(reason=CLAIMED).filter(pk=attempt_id).update(
-                outcome=DeliveryAttempt.Outcome.SENT,
-                finished_at=now,
-                provider_message_id=provider_id[:200],
-            )
-        # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
-        # message did go, and marking it sent now prevents a second copy.
-        moved = touchpoint_transition(
-            touchpoint=touchpoint,
-            to_status=S.SENT,
-            from_statuses=(S.SENDING, S.SCHEDULED),
-            reason=reason,
-            error="",
-            **fields,
+        started = _write_sent(touchpoint, attempt_id, now, reason, fields, start)
+    # Committed: only now has `start`'s attempt begun (a rollback would have undone it).
+    return UNSTARTED if started is UNSTARTED else _started(start, started, now)
+
+
+def _write_sent(touchpoint, attempt_id, now, reason, fields, start):
+    """_record_sent's writes, in its transaction; returns the started attempt's id, None
+    or UNSTARTED."""
+    if connection.vendor == "postgresql":
+        moved, kept_status, started = _record_sent_in_one_statement(
+            touchpoint, attempt_id, now=now, reason=reason[:500], fields=fields, start=start
         )
-        if not moved:
-            # A delivery webhook beat us to it (delivered/failed already): keep its
-            # status, but record what was sent.
-            Touchpoint.objects.unscoped(reason=CLAIMED).filter(pk=touchpoint.pk).update(**fields)
-            touchpoint.refresh_from_db(fields=["status"])
+        if moved:
+            touchpoint_moved(touchpoint, S.SENT, reason, {"error": "", **fields})
+            return started
+        if kept_status is not None:
+            touchpoint.status = kept_status
+            return started
+        # Neither: the row changed between the statement's snapshot and its lock (a
+        # webhook at that very moment). Record what was sent the long way.
+    else:
+        started = UNSTARTED
+        DeliveryAttempt.objects.unscoped(reason=CLAIMED).filter(pk=attempt_id).update(
+            outcome=DeliveryAttempt.Outcome.SENT,
+            finished_at=now,
+            provider_message_id=fields["provider_message_id"],
+        )
+    # Also from `scheduled`: if a slow send outlived its claim and was recovered, the
+    # message did go, and marking it sent now prevents a second copy.
+    moved = touchpoint_transition(
+        touchpoint=touchpoint,
+        to_status=S.SENT,
+        from_statuses=(S.SENDING, S.SCHEDULED),
+        reason=reason,
+        error="",
+        **fields,
+    )
+    if not moved:
+        # A delivery webhook beat us to it (delivered/failed already): keep its
+        # status, but record what was sent.
+        Touchpoint.objects.unscoped(reason=CLAIMED).filter(pk=touchpoint.pk).update(**fields)
+        touchpoint.refresh_from_db(fields=["status"])
+    return started
 
 
 def _record_sent_in_one_statement(
-    touchpoint: Touchpoint, attempt_id: int, *, now, reason: str, fields: dict
-) -> tuple[bool, str | None]:
+    touchpoint: Touchpoint,
+    attempt_id: int,
+    *,
+    now,
+    reason: str,
+    fields: dict,
+    start: Touchpoint | None,
+) -> tuple[bool, str | None, object]:
     """Every write of a send's outcome as one PostgreSQL statement (data-modifying WITHs,
     all run to completion): the attempt's outcome; the move to `sent` (also from
     `scheduled`, see _record_sent) with its history row; or, when a delivery webhook
     already moved the row on, only what was sent, keeping its status. The move and the
-    keep exclude each other by status. Returns (moved, the kept row's status or None).
-    Two fewer statements and round trips per send than the ORM's three (#16)."""
+    keep exclude each other by status. With `start`, also that row's attempt start
+    (_start_ctes): one statement and one commit per send instead of two (#16, second
+    round). Returns (moved, the kept row's status or None, the started attempt's id or
+    None, or UNSTARTED without `start`)."""
     touchpoints = Touchpoint._meta.db_table
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value(now)
+    at = connection.ops.adapt_datetimefield_value(now)
     message_id, to = fields["provider_message_id"], fields["recipient"]
+    sql = (
+        f"WITH attempt AS (UPDATE {DeliveryAttempt._meta.db_table} "  # noqa: S608
+        "SET outcome = %s, finished_at = %s, provider_message_id = %s WHERE id = %s), "
+        f"moved AS (UPDATE {touchpoints} SET status = %s, updated_at = %s, error = '', "
+        "sent_at = %s, provider_message_id = %s, recipient = %s "
+        "WHERE id = %s AND status IN (%s, %s) RETURNING id, merchant_id), "
+        f"history AS (INSERT INTO {TouchpointStatusChange._meta.db_table} "
+        "(merchant_id, touchpoint_id, from_status, to_status, reason, created_at) "
+        "SELECT merchant_id, id, %s::varchar, %s::varchar, %s::varchar, %s::timestamptz "
+        "FROM moved RETURNING id), "
+        f"kept AS (UPDATE {touchpoints} SET sent_at = %s, provider_message_id = %s, "
+        "recipient = %s WHERE id = %s AND status NOT IN (%s, %s) RETURNING status)"
+    )
+    params = [
+        DeliveryAttempt.Outcome.SENT,
+        at,
+        message_id,
+        attempt_id,
+        S.SENT,
+        at,
+        at,
+        message_id,
+        to,
+        touchpoint.pk,
+        S.SENDING,
+        S.SCHEDULED,
+        touchpoint.status,
+        S.SENT,
+        reason,
+        at,
+        at,
+        message_id,
+        to,
+        touchpoint.pk,
+        S.SENDING,
+        S.SCHEDULED,
+    ]
+    select = "SELECT (SELECT count(*) FROM history), (SELECT status FROM kept)"
+    if start is not None:
+        start_sql, start_params = _start_ctes(start, now)
+        sql, params = f"{sql}, {start_sql}", [*params, *start_params]
+        select += ", (SELECT id FROM started)"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH attempt AS (UPDATE {DeliveryAttempt._meta.db_table} "  # noqa: S608
-            "SET outcome = %s, finished_at = %s, provider_message_id = %s WHERE id = %s), "
-            f"moved AS (UPDATE {touchpoints} SET status = %s, updated_at = %s, error = '', "
-            "sent_at = %s, provider_message_id = %s, recipient = %s "
-            "WHERE id = %s AND status IN (%s, %s) RETURNING id, merchant_id), "
-            f"history AS (INSERT INTO {TouchpointStatusChange._meta.db_table} "
-            "(merchant_id, touchpoint_id, from_status, to_status, reason, created_at) "
-            "SELECT merchant_id, id, %s, %s, %s, %s FROM moved RETURNING id), "
-            f"kept AS (UPDATE {touchpoints} SET sent_at = %s, provider_message_id = %s, "
-            "recipient = %s WHERE id = %s AND status NOT IN (%s, %s) RETURNING status) "
-            "SELECT (SELECT count(*) FROM history), (SELECT status FROM kept)",
-            [
-                DeliveryAttempt.Outcome.SENT,
-                at,
-                message_id,
-                attempt_id,
-                S.SENT,
-                at,
-                at,
-                message_id,
-                to,
-                touchpoint.pk,
-                S.SENDING,
-                S.SCHEDULED,
-                touchpoint.status,
-                S.SENT,
-                reason,
-                at,
-                at,
-                message_id,
-                to,
-                touchpoint.pk,
-                S.SENDING,
-                S.SCHEDULED,
-            ],
-        )
-        moved, kept_status = cursor.fetchone()
-    return moved == 1, kept_status
+        execute_prepared(cursor, f"{sql} {select}", params)
+        moved, kept_status, *started = cursor.fetchone()
+    return moved == 1, kept_status, started[0] if started else UNSTARTED
 
 
 def _why_not_send(touchpoint: Touchpoint) -> str:

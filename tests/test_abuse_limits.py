@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from notifications import sms
 from notifications.models import MessagingPreferences, Touchpoint
-from notifications.sending import touchpoint_send
+from notifications.sending import touchpoint_send, touchpoints_send
 from orders.models import Order
 from tests.conftest import make_payload
 from tests.guarantees import record
@@ -64,6 +64,18 @@ def test_texts_to_one_number_stop_at_the_daily_cap(api_a, merchant_a):
     other = _sms_touchpoint(api_a, merchant_a, 99, phone="+4520123456")
     assert touchpoint_send(touchpoint_id=other.pk) == "sent"
     record("security", "SMS cap per number per day", limit=3, tried=6, sent=3, outcome="skipped")
+
+
+@override_settings(SMS_LIMIT_PER_NUMBER_PER_DAY=3)
+def test_the_daily_cap_holds_within_one_batch(api_a, merchant_a):
+    """A batch builds each message before the one ahead of it is recorded (#16, second
+    round); an SMS is still checked against the caps once that send is recorded."""
+    ids = [_sms_touchpoint(api_a, merchant_a, n).pk for n in range(6)]
+
+    outcomes = touchpoints_send(touchpoint_ids=ids)
+
+    assert [outcomes[pk] for pk in ids] == ["sent"] * 3 + ["skipped"] * 3
+    assert [m.to for m in sms.outbox] == [PREMIUM] * 3
 
 
 @override_settings(SMS_LIMIT_PER_MERCHANT_PER_DAY=2, SMS_LIMIT_PER_NUMBER_PER_DAY=100)

@@ -37,7 +37,7 @@ TWINS = {
     ("notifications/sending.py", "_start_attempt"),
     # One statement for a send's outcome: tests/test_touchpoint_delivery.py (marked sqlite)
     # records a send and a send a delivery webhook got ahead of, on both databases.
-    ("notifications/sending.py", "_record_sent"),
+    ("notifications/sending.py", "_write_sent"),
     ("notifications/history.py", "_move_with_history"),
     ("postpurchase/queueing.py", "claim"),  # FOR UPDATE SKIP LOCKED: tests/test_queueing.py
     ("postpurchase/inserts.py", "insert_new"),  # RETURNING or not: tests/test_performance_guards.py

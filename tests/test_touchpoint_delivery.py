@@ -422,6 +422,176 @@ def test_the_kept_email_connection_still_honours_proxy_settings(settings, monkey
     assert "https" not in email_connection().session.proxies
 
 
+def _kept_postmark_session(settings):
+    from notifications.transports import email_connection
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    # A token of its own, so no connection kept by an earlier test is reused.
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": f"l-{time.monotonic()}"}
+    return email_connection().session
+
+
+def test_emails_go_out_without_requests_session_layer(
+    api_a, merchant_a, postmark, settings, monkeypatch
+):
+    """The fast path of #16's second round: anymail's calls go straight to the session's
+    transport adapter (_LeanSession), not through requests.Session.send."""
+    import requests
+
+    from notifications.transports import _LeanSession
+
+    assert isinstance(_kept_postmark_session(settings), _LeanSession)
+
+    def full_way(*args, **kwargs):
+        raise AssertionError("went through requests.Session.send")
+
+    monkeypatch.setattr(requests.Session, "send", full_way)
+    postmark.add_callback(responses.POST, POSTMARK, callback=accepted)
+    ids = _congratulations(api_a, merchant_a, 2)
+
+    assert set(touchpoints_send(touchpoint_ids=ids).values()) == {"sent"}
+    assert len(postmark.calls) == 2
+
+
+def test_the_lean_email_session_sends_what_requests_would(postmark, settings):
+    import requests
+
+    session = _kept_postmark_session(settings)
+    postmark.add_callback(responses.POST, POSTMARK, callback=accepted)
+    call = {
+        "method": "POST",
+        "url": POSTMARK,
+        "params": None,
+        "data": json.dumps({"To": "anna@example.com", "Subject": "Tak"}),
+        "headers": {"Content-Type": "application/json", "X-Postmark-Server-Token": "t"},
+        "files": None,
+        "auth": None,
+        "timeout": 5,
+    }
+
+    lean = session.request(**call)
+    full = requests.Session.request(session, **call)
+
+    first, second = (made.request for made in postmark.calls)
+    assert (first.method, first.url, first.body) == (second.method, second.url, second.body)
+    assert dict(first.headers) == dict(second.headers)
+    assert first.headers["Content-Length"] == str(len(call["data"]))
+    assert (lean.status_code, lean.json(), lean.reason) == (full.status_code, full.json(), "OK")
+
+
+def test_the_lean_email_session_follows_a_redirect_as_requests_would(postmark, settings):
+    session = _kept_postmark_session(settings)
+    moved = "https://api.postmarkapp.com/v2/email"
+    postmark.add(responses.POST, POSTMARK, status=307, headers={"Location": moved})
+    postmark.add_callback(responses.POST, moved, callback=accepted)
+
+    response = session.request(
+        method="POST", url=POSTMARK, data=json.dumps({"To": "a@example.com"}), timeout=5
+    )
+
+    assert (response.status_code, response.url) == (200, moved)
+
+
+def test_an_unreachable_provider_is_a_temporary_failure(api_a, merchant_a, postmark):
+    import requests
+
+    postmark.add(responses.POST, POSTMARK, body=requests.ConnectionError("refused"))
+    (touchpoint_id,) = _congratulations(api_a, merchant_a, 1)
+
+    assert touchpoints_send(touchpoint_ids=[touchpoint_id]) == {touchpoint_id: "scheduled"}
+    row = Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint_id)
+    attempt = row.delivery_attempts.get()
+    assert (row.attempts, attempt.outcome) == (1, "temporary_error")
+    assert "esp_unreachable" in row.error
+
+
+def test_each_send_of_a_batch_starts_its_attempt_only_while_its_claim_is_ours(
+    api_a, merchant_a, monkeypatch
+):
+    """The next row's attempt starts with the previous row's outcome (one statement on
+    PostgreSQL): a row another sender has meanwhile is left to it, the outcome is kept."""
+    from django.core import mail
+
+    from notifications import sending
+
+    first, second = _congratulations(api_a, merchant_a, 2)
+    hand_over = sending._hand_to_provider
+
+    def taken_meanwhile(message, touchpoint):
+        provider_id = hand_over(message, touchpoint)
+        if touchpoint.pk == first:  # a recovery and another sender's claim, meanwhile
+            Touchpoint.objects.for_merchant(merchant_a).filter(pk=second).update(
+                claimed_at=timezone.now() + timezone.timedelta(seconds=1)
+            )
+        return provider_id
+
+    monkeypatch.setattr(sending, "_hand_to_provider", taken_meanwhile)
+    mail.outbox.clear()
+
+    assert touchpoints_send(touchpoint_ids=[first, second]) == {
+        first: "sent",
+        second: "not-claimed",
+    }
+    assert len(mail.outbox) == 1
+    rows = Touchpoint.objects.for_merchant(merchant_a)
+    assert (rows.get(pk=second).attempts, rows.get(pk=first).attempts) == (0, 1)
+    attempts = DeliveryAttempt.objects.for_merchant(merchant_a)
+    assert list(attempts.values_list("touchpoint_id", "outcome")) == [(first, "sent")]
+
+
+def test_a_batch_goes_on_when_recording_one_send_fails(api_a, merchant_a, monkeypatch):
+    """The failed record leaves its row `sending` (the stuck-claim recovery settles it);
+    the next row, whose start it would have carried, is started on its own and sent."""
+    from django.core import mail
+
+    from notifications import sending
+
+    first, second, third = _congratulations(api_a, merchant_a, 3)
+    record_sent = sending._record_sent
+
+    def hiccup_once(touchpoint, *args, **kwargs):
+        if touchpoint.pk == first:
+            raise RuntimeError("connection lost while recording")
+        return record_sent(touchpoint, *args, **kwargs)
+
+    monkeypatch.setattr(sending, "_record_sent", hiccup_once)
+    mail.outbox.clear()
+
+    assert touchpoints_send(touchpoint_ids=[first, second, third]) == {
+        first: "sending",
+        second: "sent",
+        third: "sent",
+    }
+    assert len(mail.outbox) == 3
+    rows = Touchpoint.objects.for_merchant(merchant_a)
+    assert [rows.get(pk=pk).attempts for pk in (first, second, third)] == [1, 1, 1]
+
+
+def test_a_record_rolled_back_after_its_statement_starts_the_next_send_again(api_a, merchant_a):
+    """The next row's start shares the record's transaction: when a later write of that
+    transaction fails (here the sent event's webhook row), the start is undone with it,
+    and the next row is started on its own and sent, not left claimed."""
+    from django.core import mail
+
+    first, second = _congratulations(api_a, merchant_a, 2)
+
+    def webhook_row_fails(sender, *, name, data, **kwargs):
+        if name == "touchpoint.sent" and data["touchpoint_id"] == first:
+            raise RuntimeError("webhook row not written")
+
+    merchant_event.connect(webhook_row_fails, dispatch_uid="test-webhook-row-fails")
+    mail.outbox.clear()
+    try:
+        outcomes = touchpoints_send(touchpoint_ids=[first, second])
+    finally:
+        merchant_event.disconnect(dispatch_uid="test-webhook-row-fails")
+
+    assert outcomes[second] == "sent"
+    assert len(mail.outbox) == 2
+    rows = Touchpoint.objects.for_merchant(merchant_a)
+    assert (rows.get(pk=first).status, rows.get(pk=second).attempts) == ("sending", 1)
+
+
 def test_a_batch_hands_back_rows_once_its_reads_are_old_so_an_opt_out_stops_them(
     api_a, merchant_a, settings, monkeypatch
 ):
@@ -433,25 +603,25 @@ def test_a_batch_hands_back_rows_once_its_reads_are_old_so_an_opt_out_stops_them
 
     first, second = _congratulations(api_a, merchant_a, 2)
     settings.TOUCHPOINT_BATCH_FRESH_SECONDS = 5
-    real_send = sending._send_one
+    real_hand_over = sending._hand_to_provider
     clock = [timezone.now()]
     monkeypatch.setattr(sending.timezone, "now", lambda: clock[0])
 
-    def slow_provider(touchpoint, suppressed):
-        status = real_send(touchpoint, suppressed)
+    def slow_provider(message, touchpoint):
+        provider_id = real_hand_over(message, touchpoint)
         buyer = Touchpoint.objects.for_merchant(merchant_a).get(pk=second).order.customer
         Suppression.objects.create(merchant=merchant_a, channel="email", address=buyer.email)
         clock[0] += timezone.timedelta(seconds=6)  # the first send took six seconds
-        return status
+        return provider_id
 
-    monkeypatch.setattr(sending, "_send_one", slow_provider)
+    monkeypatch.setattr(sending, "_hand_to_provider", slow_provider)
     mail.outbox.clear()
 
     assert touchpoints_send(touchpoint_ids=[first, second]) == {
         first: "sent",
         second: "not-claimed",
     }
-    monkeypatch.setattr(sending, "_send_one", real_send)
+    monkeypatch.setattr(sending, "_hand_to_provider", real_hand_over)
     clock[0] += timezone.timedelta(seconds=1)
     assert touchpoints_send(touchpoint_ids=[second]) == {second: "skipped"}
     assert len(mail.outbox) == 1
