@@ -70,6 +70,9 @@ def branding_update(
     remove_logo: bool = False,
 ) -> Branding:
     """Save branding and the shop's contact details; the logo is checked and re-encoded."""
+    # Locks in the order the live preview takes them (orders/samples.py: the merchant,
+    # then its branding). Branding first deadlocked a save against a preview rendering.
+    Merchant.objects.select_for_update().filter(pk=merchant.pk).values_list("pk").get()
     branding, _created = Branding.objects.select_for_update().get_or_create(merchant=merchant)
     changed = []
     for field in BRANDING_FIELDS:
