@@ -646,6 +646,49 @@ def test_queueing_a_task_builds_no_new_redis_client(monkeypatch):
     assert built == []
 
 
+@pytest.mark.services
+def test_new_orders_publish_nothing_the_due_soon_tick_queues_their_congratulations(
+    api_a, merchant_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    import redis.connection
+
+    from notifications.tasks import send_touchpoints
+
+    api_a.post("/api/v1/orders/", make_payload("warm-up"), format="json")  # key remembered
+    queued, sent = [], []
+    monkeypatch.setattr(send_touchpoints, "delay", queued.append)
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    with django_capture_on_commit_callbacks(execute=True) as after_commit:
+        single = api_a.post("/api/v1/orders/", make_payload("single"), format="json")
+    assert single.status_code == 201
+    # A Celery message per order after commit (and the note of its queued id in Redis)
+    # was a sixth of an order's CPU (#16): nothing runs after commit, one round trip
+    # (the rate limit's counter) is all of Redis.
+    assert after_commit == []
+    assert len(sent) == 1
+    batch = {"orders": [make_payload(f"batch-{n}") for n in range(3)]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_a.post("/api/v1/orders/batch/", batch, format="json").status_code == 200
+    assert queued == []
+
+    # Beat's due-soon tick (TOUCHPOINT_TICK_SECONDS) queues them, in one batch.
+    congratulations = set(
+        Touchpoint.objects.for_merchant(merchant_a)
+        .filter(kind="congratulation", status="scheduled")
+        .values_list("pk", flat=True)
+    )
+    assert len(congratulations) == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        assert set(touchpoints_dispatch_due(recover=False)) == congratulations
+    assert [set(ids) for ids in queued] == [congratulations]
+
+
 # --- validation of a single order ---
 
 
