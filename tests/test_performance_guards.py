@@ -689,6 +689,45 @@ def test_new_orders_publish_nothing_the_due_soon_tick_queues_their_congratulatio
     assert [set(ids) for ids in queued] == [congratulations]
 
 
+# --- the middleware of an API call ---
+
+
+def test_an_api_call_skips_the_browsers_middleware_and_keeps_its_headers(
+    api_a, alice, client, monkeypatch
+):
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.messages.middleware import MessageMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from postpurchase import dashboard_auth
+
+    ran = []
+    for cls in (SessionMiddleware, AuthenticationMiddleware, MessageMiddleware):
+        step = cls.process_request
+        monkeypatch.setattr(
+            cls,
+            "process_request",
+            lambda self, r, step=step: ran.append(type(self)) or step(self, r),
+        )
+    membership = dashboard_auth.active_membership
+    monkeypatch.setattr(
+        dashboard_auth, "active_membership", lambda r: ran.append("merchant") or membership(r)
+    )
+    client.force_login(alice)  # a dashboard session cookie rides along: still unused
+    api_a.cookies = client.cookies
+    response = api_a.post("/api/v1/orders/", make_payload("lean"), format="json")
+    assert response.status_code == 201
+    # Sessions, auth, the dashboard's merchant and messages were ~2.5% of an order (#16).
+    assert ran == []
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] and response["Content-Length"]
+    assert response["Content-Language"] == "en" and response["Vary"] == "Accept-Language"
+    # A page still runs them all.
+    assert client.get("/dashboard/").status_code == 200
+    assert len(ran) == 4
+
+
 # --- validation of a single order ---
 
 
