@@ -8,7 +8,11 @@ from django.utils import timezone
 from followups.planning import followups_plan_for_new_orders
 from followups.scheduling import next_business_day_start
 from notifications import conf, quiet_hours
-from notifications.history import touchpoint_record_planned, touchpoint_transition
+from notifications.history import (
+    touchpoint_record_planned,
+    touchpoint_transition,
+    touchpoints_create_planned,
+)
 from notifications.models import Touchpoint
 from notifications.queue import touchpoints_enqueue_on_commit
 from notifications.selectors import (
@@ -17,7 +21,6 @@ from notifications.selectors import (
     suppressed_addresses,
 )
 from orders.models import Order, Shipment, ShipmentEvent
-from postpurchase.inserts import insert_new
 
 S = Touchpoint.Status
 
@@ -80,8 +83,7 @@ def touchpoints_plan_for_new_orders(
             ),
         ]
     # New orders have no touchpoints yet, so no conflict can occur and pks come back.
-    created = insert_new(Touchpoint.objects.for_merchant(merchant), planned)
-    touchpoint_record_planned(created)
+    created = touchpoints_create_planned(Touchpoint.objects.for_merchant(merchant), planned)
     # Calls and endorsement requests, all orders at once; the requests are due at once too.
     created += followups_plan_for_new_orders(orders=orders, touchpoints=created)
     # What is due now (the congratulation, an endorsement request) is queued by beat's

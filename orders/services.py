@@ -86,9 +86,19 @@ def _customer_upsert(
     else:
         before = _field_values(customer, CUSTOMER_FIELDS)
     _apply_customer_fields(customer, data, locale)
-    if before is None or _field_values(customer, CUSTOMER_FIELDS) != before:
+    if before is None:
+        _save_new(Customer.objects.for_merchant(merchant), customer)
+    elif _field_values(customer, CUSTOMER_FIELDS) != before:
         customer.save()
     return customer
+
+
+def _save_new(rows, obj) -> None:
+    """`obj.save()` for a new row: the same signals around an INSERT compiled once per
+    model (postpurchase/inserts.py); save() compiled it again for every ingested order."""
+    _send_save_signals(pre_save, [obj], [])
+    insert_new(rows, [obj])
+    _send_save_signals(post_save, [obj], [])
 
 
 CUSTOMER_FIELDS = (
@@ -301,7 +311,9 @@ def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> Upser
     order.customer = customer
     _apply_order_fields(order, data, locale)
     saved = created or _field_values(order, ORDER_FIELDS) != before
-    if saved:
+    if created:
+        _save_new(Order.objects.for_merchant(merchant), order)
+    elif saved:
         order.save()
     changes = ItemChanges()
     changes.add(order, data["items"], [] if created else order.items.all())

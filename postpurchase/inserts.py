@@ -23,34 +23,49 @@ def insert_new(manager_rows, objs: list) -> list:
     scope the caller writes in (`for_merchant(...)` or `unscoped(...)`); returns `objs`."""
     if not objs:
         return objs
+    statement = insert_statement(manager_rows, objs)
+    if statement is None:
+        return manager_rows.bulk_create(objs)
+    sql, params, db = statement
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        mark_inserted(objs, [pk for (pk,) in cursor.fetchall()], db)
+    return objs
+
+
+def insert_statement(manager_rows, objs: list, *, returning: str = ""):
+    """`(sql, params, db)`: the INSERT of `objs` (RETURNING the primary key, or the
+    `returning` columns), for a caller that runs it itself, e.g. inside a WITH; None
+    where `bulk_create` must write them (see the module's docstring)."""
     model = manager_rows.model
-    meta = model._meta
     fields = _fields(model)
     if len(objs) * len(fields) > MAX_PARAMS or any(
         type(obj) is not model or obj._is_pk_set() for obj in objs
     ):
-        return manager_rows.bulk_create(objs)
+        return None
     db = router.db_for_write(model)
     connection = connections[db]
     if not connection.features.can_return_rows_from_bulk_insert:
         # SQLite before 3.35 has no RETURNING: Django's own way there.
-        return manager_rows.bulk_create(objs)
+        return None
     params = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
         for field in fields:
             value = field.pre_save(obj, True)
             if hasattr(value, "resolve_expression"):
-                return manager_rows.bulk_create(objs)
+                return None
             params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(model, len(objs), db), params)
-        rows = cursor.fetchall()
-    for obj, (pk,) in zip(objs, rows, strict=True):
-        setattr(obj, meta.pk.attname, pk)
+    return _sql(model, len(objs), db, returning), params, db
+
+
+def mark_inserted(objs: list, pks: list, db: str) -> None:
+    """The instances are rows now: their primary keys (in row order), saved state."""
+    attname = objs[0]._meta.pk.attname if objs else ""
+    for obj, pk in zip(objs, pks, strict=True):
+        setattr(obj, attname, pk)
         obj._state.adding = False
         obj._state.db = db
-    return objs
 
 
 @functools.cache
@@ -63,12 +78,14 @@ def _fields(model) -> tuple:
 
 
 @functools.lru_cache(maxsize=256)
-def _sql(model, rows: int, db: str) -> str:
+def _sql(model, rows: int, db: str, returning: str = "") -> str:
     quote = connections[db].ops.quote_name
     columns = ", ".join(quote(field.column) for field in _fields(model))
     row = "(" + ", ".join(["%s"] * len(_fields(model))) + ")"
-    # Names from the model's meta only; every value is a parameter.
+    # Names from the model's meta (and the caller's column list) only; every value is a
+    # parameter.
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([row] * rows)} RETURNING {quote(model._meta.pk.column)}"
+        f"VALUES {', '.join([row] * rows)} "
+        f"RETURNING {returning or quote(model._meta.pk.column)}"
     )

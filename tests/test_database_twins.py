@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from notifications.history import touchpoint_transition
+from notifications.history import touchpoint_transition, touchpoints_create_planned
 from notifications.models import DeliveryAttempt, Suppression, Touchpoint, TouchpointStatusChange
 from notifications.selectors import suppressed_addresses
 from notifications.sending import _start_attempt
@@ -40,7 +40,9 @@ TWINS = {
     ("notifications/sending.py", "_record_sent"),
     ("notifications/history.py", "_move_with_history"),
     ("postpurchase/queueing.py", "claim"),  # FOR UPDATE SKIP LOCKED: tests/test_queueing.py
-    ("postpurchase/inserts.py", "insert_new"),  # RETURNING or not: tests/test_performance_guards.py
+    # RETURNING or not: tests/test_performance_guards.py
+    ("postpurchase/inserts.py", "insert_statement"),
+    ("notifications/history.py", "touchpoints_create_planned"),
 }
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,6 +128,44 @@ def test_a_transition_from_another_status_changes_nothing(api_a, merchant_a):
     assert not moved
     assert Touchpoint.objects.for_merchant(merchant_a).get(pk=touchpoint.pk).status == S.SENDING
     assert history.count() == before
+
+
+def test_new_touchpoints_are_written_with_the_first_line_of_their_history(api_a, merchant_a):
+    assert api_a.post("/api/v1/orders/", make_payload("1"), format="json").status_code == 201
+    order = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation").order
+    planned = [
+        Touchpoint(
+            merchant=merchant_a,
+            order=order,
+            kind="shipment_update",
+            channel=channel,
+            cause=f"twin:{n}",
+            due_at=timezone.now(),
+            status=status,
+            error=error,
+        )
+        for n, (channel, status, error) in enumerate(
+            [
+                ("email", S.SCHEDULED, ""),
+                ("sms", S.SKIPPED, "no sms consent"),
+                ("email", S.SKIPPED, "recipient opted out"),
+            ]
+        )
+    ]
+    assert (
+        touchpoints_create_planned(Touchpoint.objects.for_merchant(merchant_a), planned) is planned
+    )
+    stored = Touchpoint.objects.for_merchant(merchant_a).in_bulk([tp.pk for tp in planned])
+    # Each instance got its own row's key, in order, and is saved.
+    assert [stored[tp.pk].cause for tp in planned] == ["twin:0", "twin:1", "twin:2"]
+    assert all(not tp._state.adding for tp in planned)
+    history = TouchpointStatusChange.objects.for_merchant(merchant_a).filter(touchpoint__in=planned)
+    assert sorted(history.values_list("touchpoint_id", "from_status", "to_status", "reason")) == [
+        (planned[0].pk, "", S.SCHEDULED, "planned"),
+        (planned[1].pk, "", S.SKIPPED, "no sms consent"),
+        (planned[2].pk, "", S.SKIPPED, "recipient opted out"),
+    ]
+    assert {row.merchant_id for row in history} == {merchant_a.pk}
 
 
 def test_suppressed_addresses_are_the_merchants_own_and_the_platform_wide(merchant_a, merchant_b):
