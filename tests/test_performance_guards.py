@@ -689,6 +689,27 @@ def test_new_orders_publish_nothing_the_due_soon_tick_queues_their_congratulatio
     assert [set(ids) for ids in queued] == [congratulations]
 
 
+@pytest.mark.services
+def test_the_api_rate_limit_is_one_round_trip_packed_without_redis_pys_pipeline(api_a, monkeypatch):
+    import redis.client
+
+    from postpurchase import ratelimit
+
+    api_a.post("/api/v1/orders/", make_payload("warm-up"), format="json")
+    pipelines = []
+    monkeypatch.setattr(redis.client.Pipeline, "execute", lambda *a, **k: pipelines.append(a))
+    counts = []
+    count = ratelimit._set_and_incr
+    monkeypatch.setattr(
+        ratelimit, "_set_and_incr", lambda *a: counts.append(count(*a)) or counts[-1]
+    )
+    for _ in range(2):
+        assert api_a.get("/api/v1/orders/").status_code == 200
+    # redis-py's pipeline cost several times the round trip's CPU on every call (#16).
+    assert pipelines == []
+    assert counts[1] == counts[0] + 1
+
+
 # --- the middleware of an API call ---
 
 
