@@ -165,7 +165,7 @@ def touchpoints_create_planned(rows, touchpoints: list[Touchpoint]) -> list[Touc
     in one statement (a data-modifying WITH), where the ORM's history insert was compiled
     for every ingested order and was a round trip of its own (#16)."""
     statement = None
-    if connection.vendor == "postgresql":
+    if touchpoints and connection.vendor == "postgresql":
         statement = insert_statement(rows, touchpoints, returning="id, merchant_id, status, error")
     if statement is None:
         insert_new(rows, touchpoints)
