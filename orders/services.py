@@ -10,6 +10,11 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followups.planning import (
+    PLANNING_FACTS_COLUMNS,
+    planning_facts_from_row,
+    planning_facts_sql,
+)
 from notifications.planning import (
     touchpoints_plan_for_new_order,
     touchpoints_plan_for_new_orders,
@@ -224,13 +229,14 @@ def order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
 
 def _order_and_customer_found(
     *, merchant: Merchant, data: dict
-) -> tuple[Order | None, Customer | None, set[str]]:
+) -> tuple[Order | None, Customer | None, set[str], tuple | None]:
     """The order with this external_id, locked, the buyer's earlier record (as
-    `_customer_lookup` finds it), and whether the payload's email is opted out (as
-    `suppressed_addresses` answers it: a set of it, or empty), in one statement: each was
+    `_customer_lookup` finds it), whether the payload's email is opted out (as
+    `suppressed_addresses` answers it: a set of it, or empty) and the merchant's
+    call-planning facts (as followups.planning reads them), in one statement: each was
     a round trip of every ingested order, and compiling them with the ORM cost more CPU
     than running them. The SQL is PostgreSQL's (LATERAL); the embedded SQLite of
-    `make run` uses the ORM."""
+    `make run` uses the ORM, and planning reads its facts itself (None)."""
     email = data["customer"].get("email") or ""
     if connection.vendor != "postgresql":
         lookup = _customer_lookup(merchant=merchant, data=data["customer"])
@@ -239,12 +245,14 @@ def _order_and_customer_found(
             orders.filter(external_id=data["external_id"]).first(),
             lookup.first() if lookup is not None else None,
             suppressed_addresses(merchant=merchant, channel="email", addresses=[email]),
+            None,
         )
     key = buyer_key(data["customer"])
-    sql, match_params = _lookup_sql(key[0] if key else None)
+    facts_sql, facts_params = planning_facts_sql(merchant)
+    sql, match_params = _lookup_sql(key[0] if key else None, facts_sql)
     params = [merchant.pk, data["external_id"], merchant.pk]
     params += [key[1] if param == _BUYER else param for param in match_params]
-    params += ["email", email.lower() or None, merchant.pk]
+    params += ["email", email.lower() or None, merchant.pk, *facts_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -255,7 +263,9 @@ def _order_and_customer_found(
         order = Order.from_db("default", _ORDER_NAMES, order_values)
     if customer_values[0] is not None:
         customer = Customer.from_db("default", _CUSTOMER_NAMES, customer_values)
-    return order, customer, {email.lower()} if row[-1] else set()
+    opted_out = row[split + len(_CUSTOMER_NAMES)]
+    facts = planning_facts_from_row(merchant, row[-PLANNING_FACTS_COLUMNS:])
+    return order, customer, {email.lower()} if opted_out else set(), facts
 
 
 _ORDER_NAMES = [f.attname for f in Order._meta.concrete_fields]
@@ -265,10 +275,11 @@ _CUSTOMER_NAMES = [f.attname for f in Customer._meta.concrete_fields]
 _BUYER = "\x00buyer"  # stands for the buyer's email or phone while the SQL is compiled
 
 
-@functools.cache
-def _lookup_sql(by: str | None) -> tuple[str, tuple]:
-    """The statement for buyers keyed `by`, and its match's parameters (_BUYER is the
-    buyer's value): compiled once per process, from buyers_matching itself."""
+@functools.lru_cache(maxsize=16)
+def _lookup_sql(by: str | None, facts_sql: str) -> tuple[str, tuple]:
+    """The statement for buyers keyed `by` with the planning facts' `facts_sql` (the same
+    text for every merchant), and its match's parameters (_BUYER is the buyer's value):
+    compiled once per process, from buyers_matching itself."""
     match, match_params = "FALSE", ()
     if by is not None:
         rows = Customer.objects.unscoped(reason="compiles SQL; the merchant is a parameter")
@@ -282,14 +293,17 @@ def _lookup_sql(by: str | None) -> tuple[str, tuple]:
 
     # Table and column names and ORM-compiled SQL only; every value is a parameter.
     sql = (
-        "SELECT found_order.*, found_customer.*, opted_out.* FROM (SELECT 1) AS one "  # noqa: S608
+        "SELECT found_order.*, found_customer.*, opted_out.*, planning_facts.* "  # noqa: S608
+        "FROM (SELECT 1) AS one "
         f"LEFT JOIN LATERAL (SELECT {columns(Order)} FROM {Order._meta.db_table} "
         "WHERE merchant_id = %s AND external_id = %s FOR UPDATE) AS found_order ON TRUE "
         f"LEFT JOIN LATERAL (SELECT {columns(Customer)} FROM {Customer._meta.db_table} "
         f"WHERE merchant_id = %s AND {match} ORDER BY id LIMIT 1) "
         "AS found_customer ON TRUE "
         # What planning the new order's congratulation asks next (was its own statement).
-        f"CROSS JOIN (SELECT {SUPPRESSED_ONE_SQL}) AS opted_out"
+        f"CROSS JOIN (SELECT {SUPPRESSED_ONE_SQL}) AS opted_out "
+        # And what planning its call asks: rules, team, ambassadors (its own until #16).
+        f"CROSS JOIN ({facts_sql}) AS planning_facts"
     )
     return sql, tuple(match_params)
 
@@ -297,7 +311,7 @@ def _lookup_sql(by: str | None) -> tuple[str, tuple]:
 def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> UpsertResult:
     """The upsert itself; `plan=False` leaves a new order's planning to the caller."""
     locale = data.get("locale") or merchant.default_locale
-    order, customer, suppressed = _order_and_customer_found(merchant=merchant, data=data)
+    order, customer, suppressed, facts = _order_and_customer_found(merchant=merchant, data=data)
     created = order is None
     # A known order may have been locked by another request until just now: read its
     # buyer again, as that request left them (a new order locks nothing, waits for nothing).
@@ -325,7 +339,7 @@ def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> Upser
         order_changed(order.pk)
     if created and plan:
         # The buyer's email is the payload's (a buyer matched without email has none).
-        planned = touchpoints_plan_for_new_order(order=order, suppressed=suppressed)
+        planned = touchpoints_plan_for_new_order(order=order, suppressed=suppressed, facts=facts)
         # All the detail view shows is in hand: the 201 need not read it back.
         order_detail_prefetched(order, items=changes.create, shipments=[], touchpoints=planned)
     return UpsertResult(order=order, created=created)

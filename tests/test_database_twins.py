@@ -190,10 +190,36 @@ def test_the_lookup_finds_the_order_and_the_oldest_matching_buyer(api_a, merchan
     Customer.objects.create(merchant=merchant_a, email=payload["customer"]["email"])
     oldest = Customer.objects.for_merchant(merchant_a).order_by("id").first()
     data = {"external_id": "1", "customer": {"email": payload["customer"]["email"]}}
-    order, customer, suppressed = _order_and_customer_found(merchant=merchant_a, data=data)
+    order, customer, suppressed, _ = _order_and_customer_found(merchant=merchant_a, data=data)
     assert (order.external_id, customer, suppressed) == ("1", oldest, set())
     unknown = {"external_id": "2", "customer": {"email": "new@example.com"}}
-    assert _order_and_customer_found(merchant=merchant_a, data=unknown) == (None, None, set())
+    assert _order_and_customer_found(merchant=merchant_a, data=unknown)[:3] == (None, None, set())
+
+
+def test_the_lookup_reads_the_call_planning_facts_or_leaves_them_to_planning(merchant_a):
+    from django.db import connection
+
+    from followups.models import CallSettings
+    from followups.planning import _planning_facts
+    from tests.followups_factories import account_manager
+
+    data = {"external_id": "1", "customer": {"email": "new@example.com"}}
+    facts = _order_and_customer_found(merchant=merchant_a, data=data)[3]
+    if connection.vendor != "postgresql":
+        assert facts is None  # planning reads them itself (followups/planning.py)
+        return
+    rules, team, ambassadors = facts
+    assert (rules.pk, rules.merchant_id, team, ambassadors) == (None, merchant_a.pk, False, False)
+    account_manager(merchant_a, "birgit@nordic.example", "Birgit Lund")
+    CallSettings.objects.for_merchant(merchant_a).create(merchant=merchant_a, min_order_value=500)
+    rules, team, ambassadors = _order_and_customer_found(merchant=merchant_a, data=data)[3]
+    expected = _planning_facts(merchant=merchant_a)
+    assert (rules.pk, rules.min_order_value, team, ambassadors) == (
+        expected[0].pk,
+        expected[0].min_order_value,
+        True,
+        False,
+    )
 
 
 def test_the_lookup_tells_whether_the_buyers_email_is_opted_out(merchant_a, merchant_b):
