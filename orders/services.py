@@ -32,7 +32,7 @@ from orders.models import (
 )
 from orders.selectors import order_detail_prefetched
 from orders.signals import shipment_created
-from postpurchase.inserts import insert_new
+from postpurchase.inserts import insert_new, insert_new_with_children
 from postpurchase.models import Merchant
 from postpurchase.tenancy import get_for_merchant
 from tracking.cache import bumps_coalesced
@@ -325,13 +325,24 @@ def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> Upser
     order.customer = customer
     _apply_order_fields(order, data, locale)
     saved = created or _field_values(order, ORDER_FIELDS) != before
-    if created:
-        _save_new(Order.objects.for_merchant(merchant), order)
-    elif saved:
-        order.save()
     changes = ItemChanges()
-    changes.add(order, data["items"], [] if created else order.items.all())
-    changes.apply()
+    if created:
+        changes.add(order, data["items"], [])
+        # save()'s signals around the order and its items, written together.
+        _send_save_signals(pre_save, [order], [])
+        insert_new_with_children(
+            Order.objects.for_merchant(merchant),
+            order,
+            LineItem.objects.all(),
+            changes.create,
+            link="order",
+        )
+        _send_save_signals(post_save, [order], [])
+    else:
+        if saved:
+            order.save()
+        changes.add(order, data["items"], order.items.all())
+        changes.apply()
     if not saved and (changes.update or changes.create or changes.delete):
         from tracking.cache import order_changed
 

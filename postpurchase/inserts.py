@@ -33,10 +33,46 @@ def insert_new(manager_rows, objs: list) -> list:
     return objs
 
 
-def insert_statement(manager_rows, objs: list, *, returning: str = ""):
+def insert_new_with_children(parent_rows, parent, children_rows, children: list, *, link: str):
+    """insert_new(parent_rows, [parent]), then insert_new(children_rows, children), whose
+    foreign key `link` is the parent: on PostgreSQL one statement (a data-modifying
+    WITH), where each was a round trip of every ingested order (#16: an order and its
+    line items). Sends no signal, as insert_new."""
+    db = router.db_for_write(parent_rows.model)
+    connection = connections[db]
+    statement = None
+    if children and connection.vendor == "postgresql":
+        statement = insert_statement(parent_rows, [parent])
+    kids = statement and insert_statement(children_rows, children, link=link)
+    if not kids:
+        insert_new(parent_rows, [parent])
+        return insert_new(children_rows, children)  # their keys follow the saved parent
+    (parent_sql, parent_params, _), (kids_sql, kids_params, _) = statement, kids
+    with connection.cursor() as cursor:
+        cursor.execute(_with_children(parent_sql, kids_sql), [*parent_params, *kids_params])
+        parent_pk, pks = cursor.fetchone()
+    mark_inserted([parent], [parent_pk], db)
+    attname = children[0]._meta.get_field(link).attname
+    for child in children:
+        setattr(child, attname, parent_pk)
+    # Ids come from one sequence in row order within the INSERT: ascending is row order.
+    mark_inserted(children, sorted(pks), db)
+    return children
+
+
+@functools.lru_cache(maxsize=64)
+def _with_children(parent_sql: str, children_sql: str) -> str:
+    return (
+        f"WITH parent AS ({parent_sql}), children AS ({children_sql}) "  # noqa: S608 - see _sql
+        "SELECT (SELECT * FROM parent), ARRAY(SELECT * FROM children)"
+    )
+
+
+def insert_statement(manager_rows, objs: list, *, returning: str = "", link: str = ""):
     """`(sql, params, db)`: the INSERT of `objs` (RETURNING the primary key, or the
     `returning` columns), for a caller that runs it itself, e.g. inside a WITH; None
-    where `bulk_create` must write them (see the module's docstring)."""
+    where `bulk_create` must write them (see the module's docstring). `link`: a foreign
+    key whose value is the id a `parent` in the same WITH returns."""
     model = manager_rows.model
     fields = _fields(model)
     if len(objs) * len(fields) > MAX_PARAMS or any(
@@ -50,9 +86,14 @@ def insert_statement(manager_rows, objs: list, *, returning: str = ""):
         return None
     params = []
     as_is = _as_is(model)
+    linked = model._meta.get_field(link) if link else None
+    checked = _relations_but(model, link) if linked else None
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        if checked is None or checked:  # an empty list would mean every field to Django
+            obj._prepare_related_fields_for_save(operation_name="bulk_create", fields=checked)
         for field, kinds in zip(fields, as_is, strict=True):
+            if field is linked:
+                continue
             value = field.pre_save(obj, True)
             if type(value) in kinds:
                 params.append(value)
@@ -60,7 +101,7 @@ def insert_statement(manager_rows, objs: list, *, returning: str = ""):
             if hasattr(value, "resolve_expression"):
                 return None
             params.append(field.get_db_prep_save(value, connection))
-    return _sql(model, len(objs), db, returning), params, db
+    return _sql(model, len(objs), db, returning, link), params, db
 
 
 def mark_inserted(objs: list, pks: list, db: str) -> None:
@@ -70,6 +111,12 @@ def mark_inserted(objs: list, pks: list, db: str) -> None:
         setattr(obj, attname, pk)
         obj._state.adding = False
         obj._state.db = db
+
+
+@functools.cache
+def _relations_but(model, link: str) -> list:
+    # The keys save() checks for unsaved related objects, but the one the WITH fills.
+    return [f for f in _fields(model) if f.is_relation and f.name != link]
 
 
 @functools.cache
@@ -119,10 +166,12 @@ def _as_is(model) -> tuple:
 
 
 @functools.lru_cache(maxsize=256)
-def _sql(model, rows: int, db: str, returning: str = "") -> str:
+def _sql(model, rows: int, db: str, returning: str = "", link: str = "") -> str:
     quote = connections[db].ops.quote_name
     columns = ", ".join(quote(field.column) for field in _fields(model))
-    row = "(" + ", ".join(["%s"] * len(_fields(model))) + ")"
+    # A `link` is the key the parent of the same WITH returns (insert_new_with_children).
+    values = ["(SELECT * FROM parent)" if field.name == link else "%s" for field in _fields(model)]
+    row = "(" + ", ".join(values) + ")"
     # Names from the model's meta (and the caller's column list) only; every value is a
     # parameter.
     return (

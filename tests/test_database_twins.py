@@ -42,6 +42,7 @@ TWINS = {
     ("postpurchase/queueing.py", "claim"),  # FOR UPDATE SKIP LOCKED: tests/test_queueing.py
     # RETURNING or not: tests/test_performance_guards.py
     ("postpurchase/inserts.py", "insert_statement"),
+    ("postpurchase/inserts.py", "insert_new_with_children"),
     ("notifications/history.py", "touchpoints_create_planned"),
 }
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,6 +167,47 @@ def test_new_touchpoints_are_written_with_the_first_line_of_their_history(api_a,
         (planned[2].pk, "", S.SKIPPED, "recipient opted out"),
     ]
     assert {row.merchant_id for row in history} == {merchant_a.pk}
+
+
+def test_an_order_and_its_items_are_written_together_each_with_its_key(merchant_a):
+    from decimal import Decimal
+
+    from orders.models import LineItem, Order
+    from postpurchase.inserts import insert_new_with_children
+
+    customer = Customer.objects.create(merchant=merchant_a, email="twin@example.com")
+    order = Order(
+        merchant=merchant_a,
+        customer=customer,
+        external_id="twin",
+        number="#twin",
+        placed_at=timezone.now(),
+        currency="DKK",
+        total=Decimal("30.00"),
+        locale="da",
+    )
+    items = [
+        LineItem(
+            order=order,
+            position=n,
+            sku=f"S{n}",
+            name=f"Item {n}",
+            quantity=n + 1,
+            unit_price=Decimal("10.00"),
+        )
+        for n in range(3)
+    ]
+    written = insert_new_with_children(
+        Order.objects.for_merchant(merchant_a), order, LineItem.objects.all(), items, link="order"
+    )
+    assert written is items and order.pk and not order._state.adding
+    stored = Order.objects.for_merchant(merchant_a).get(pk=order.pk)
+    assert (stored.external_id, stored.customer_id) == ("twin", customer.pk)
+    rows = LineItem.objects.in_bulk([item.pk for item in items])
+    # Each instance got its own row's key, in order, and points at the order.
+    assert [rows[item.pk].sku for item in items] == ["S0", "S1", "S2"]
+    assert {rows[item.pk].order_id for item in items} == {order.pk}
+    assert all(item.order_id == order.pk and not item._state.adding for item in items)
 
 
 def test_suppressed_addresses_are_the_merchants_own_and_the_platform_wide(merchant_a, merchant_b):

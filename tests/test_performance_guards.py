@@ -95,18 +95,18 @@ def test_batch_ingest_queries_do_not_grow_when_call_rules_skip_orders(merchant_a
 
 # Per new order through POST /api/v1/orders/: the order (locked), its buyer, whether the
 # buyer's email is opted out and the call rules with whether the shop has a team and
-# ambassadors looked up in one statement; the customer, order and items inserted;
+# ambassadors looked up in one statement; the customer inserted, the order with its items;
 # touchpoints with their history (one statement); the follow-up call (the team locked,
 # their open calls, the call); the transaction (BEGIN and COMMIT, or a savepoint inside a test's
 # transaction). The API key is remembered by the process (postpurchase/services.py) and
 # nothing is read back for the 201.
-SINGLE_ORDER_QUERIES = 10
+SINGLE_ORDER_QUERIES = 9
 # When the buyer's company has an ambassador: the ambassadors searched, their requests
 # this month, the order's first item for the note, the endorsement, its request
 # touchpoint and that one's history.
 ENDORSEMENT_QUERIES = 6
 # A shop without account managers or ambassadors neither locks a team nor searches.
-PLAIN_SHOP_ORDER_QUERIES = 8
+PLAIN_SHOP_ORDER_QUERIES = 7
 
 
 def test_a_new_order_of_a_shop_without_team_or_ambassadors_takes_fewer_queries(api_a, merchant_a):
