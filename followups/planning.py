@@ -14,16 +14,18 @@ from followups.services import account_managers, calls_create_for_touchpoints
 from postpurchase.models import Merchant
 
 
-def followups_plan_for_new_orders(*, orders, touchpoints) -> list:
+def followups_plan_for_new_orders(*, orders, touchpoints, facts=None) -> list:
     """Calls for the orders' followup_call `touchpoints`, then endorsement requests.
 
     `orders` in arrival order: calls are assigned and ambassadors asked as if the orders
     had come one by one in that order. Returns the new endorsement_request touchpoints.
+    `facts`: the merchant's planning facts (`planning_facts_from_row`) when the caller
+    read them in this transaction with a statement of its own; None: read here.
     """
     if not orders:
         return []
     merchant = orders[0].merchant
-    rules, team_exists, ambassadors_exist = _planning_facts(merchant=merchant)
+    rules, team_exists, ambassadors_exist = facts or _planning_facts(merchant=merchant)
     calls_create_for_touchpoints(
         merchant=merchant, touchpoints=touchpoints, rules=rules, team_exists=team_exists
     )
@@ -40,10 +42,24 @@ def _planning_facts(*, merchant) -> tuple[CallSettings, bool, bool]:
     ambassador, in one query: a shop without a team or ambassadors (most) then skips
     locking the team and matching ambassadors (two statements of every ingested order).
     """
-    sql, params = _planning_facts_sql(merchant.pk)
+    sql, params = planning_facts_sql(merchant)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        team_exists, ambassadors_exist, *values = cursor.fetchone()
+        return planning_facts_from_row(merchant, cursor.fetchone())
+
+
+def planning_facts_sql(merchant) -> tuple[str, tuple]:
+    """The statement `_planning_facts` runs, for a caller that reads it with its own
+    (orders/services.py: with a new order's lookup): one row, read by
+    `planning_facts_from_row`."""
+    return _planning_facts_sql(merchant.pk)
+
+
+PLANNING_FACTS_COLUMNS = 2 + len(_RULE_FIELDS)
+
+
+def planning_facts_from_row(merchant, row) -> tuple[CallSettings, bool, bool]:
+    team_exists, ambassadors_exist, *values = row
     if values[0] is None:  # never set: the defaults (as call_settings_for)
         rules = CallSettings(merchant=merchant)
     else:

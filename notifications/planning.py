@@ -8,7 +8,11 @@ from django.utils import timezone
 from followups.planning import followups_plan_for_new_orders
 from followups.scheduling import next_business_day_start
 from notifications import conf, quiet_hours
-from notifications.history import touchpoint_record_planned, touchpoint_transition
+from notifications.history import (
+    touchpoint_record_planned,
+    touchpoint_transition,
+    touchpoints_create_planned,
+)
 from notifications.models import Touchpoint
 from notifications.queue import touchpoints_enqueue_on_commit
 from notifications.selectors import (
@@ -17,26 +21,26 @@ from notifications.selectors import (
     suppressed_addresses,
 )
 from orders.models import Order, Shipment, ShipmentEvent
-from postpurchase.inserts import insert_new
 
 S = Touchpoint.Status
 
 
 def touchpoints_plan_for_new_order(
-    *, order: Order, suppressed: set[str] | None = None
+    *, order: Order, suppressed: set[str] | None = None, facts=None
 ) -> list[Touchpoint]:
     """The congratulation email, due at once, and the next-business-day call."""
-    return touchpoints_plan_for_new_orders(orders=[order], suppressed=suppressed)
+    return touchpoints_plan_for_new_orders(orders=[order], suppressed=suppressed, facts=facts)
 
 
 def touchpoints_plan_for_new_orders(
-    *, orders: list[Order], suppressed: set[str] | None = None
+    *, orders: list[Order], suppressed: set[str] | None = None, facts=None
 ) -> list[Touchpoint]:
     """The same plan for many new orders of one merchant, in a constant number of queries.
 
     Batch ingestion calls this once for a thousand orders; a single order is a batch of one.
     `suppressed`: which of the buyers' emails are opted out (suppressed_addresses), when
-    the caller already read it in this transaction; None: read here.
+    the caller already read it in this transaction; None: read here. `facts`: the
+    merchant's call-planning facts, likewise (followups.planning.planning_facts_from_row).
     """
     if not orders:
         return []
@@ -80,11 +84,13 @@ def touchpoints_plan_for_new_orders(
             ),
         ]
     # New orders have no touchpoints yet, so no conflict can occur and pks come back.
-    created = insert_new(Touchpoint.objects.for_merchant(merchant), planned)
-    touchpoint_record_planned(created)
-    # Calls and endorsement requests, all orders at once; the requests are sent at once too.
-    created += followups_plan_for_new_orders(orders=orders, touchpoints=created)
-    _send_due_after_commit(created)
+    created = touchpoints_create_planned(Touchpoint.objects.for_merchant(merchant), planned)
+    # Calls and endorsement requests, all orders at once; the requests are due at once too.
+    created += followups_plan_for_new_orders(orders=orders, touchpoints=created, facts=facts)
+    # What is due now (the congratulation, an endorsement request) is queued by beat's
+    # due-soon tick (TOUCHPOINT_TICK_SECONDS, 1 s), in batches of TOUCHPOINT_SEND_BATCH:
+    # a Celery message per order after commit was a sixth of an ingested order's CPU
+    # (#16), and the tick finds a new order's rows as it finds any due row.
     return created
 
 

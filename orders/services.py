@@ -10,6 +10,11 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followups.planning import (
+    PLANNING_FACTS_COLUMNS,
+    planning_facts_from_row,
+    planning_facts_sql,
+)
 from notifications.planning import (
     touchpoints_plan_for_new_order,
     touchpoints_plan_for_new_orders,
@@ -27,7 +32,7 @@ from orders.models import (
 )
 from orders.selectors import order_detail_prefetched
 from orders.signals import shipment_created
-from postpurchase.inserts import insert_new
+from postpurchase.inserts import insert_new, insert_new_with_children
 from postpurchase.models import Merchant
 from postpurchase.tenancy import get_for_merchant
 from tracking.cache import bumps_coalesced
@@ -86,9 +91,19 @@ def _customer_upsert(
     else:
         before = _field_values(customer, CUSTOMER_FIELDS)
     _apply_customer_fields(customer, data, locale)
-    if before is None or _field_values(customer, CUSTOMER_FIELDS) != before:
+    if before is None:
+        _save_new(Customer.objects.for_merchant(merchant), customer)
+    elif _field_values(customer, CUSTOMER_FIELDS) != before:
         customer.save()
     return customer
+
+
+def _save_new(rows, obj) -> None:
+    """`obj.save()` for a new row: the same signals around an INSERT compiled once per
+    model (postpurchase/inserts.py); save() compiled it again for every ingested order."""
+    _send_save_signals(pre_save, [obj], [])
+    insert_new(rows, [obj])
+    _send_save_signals(post_save, [obj], [])
 
 
 CUSTOMER_FIELDS = (
@@ -214,13 +229,14 @@ def order_upsert(*, merchant: Merchant, data: dict) -> UpsertResult:
 
 def _order_and_customer_found(
     *, merchant: Merchant, data: dict
-) -> tuple[Order | None, Customer | None, set[str]]:
+) -> tuple[Order | None, Customer | None, set[str], tuple | None]:
     """The order with this external_id, locked, the buyer's earlier record (as
-    `_customer_lookup` finds it), and whether the payload's email is opted out (as
-    `suppressed_addresses` answers it: a set of it, or empty), in one statement: each was
+    `_customer_lookup` finds it), whether the payload's email is opted out (as
+    `suppressed_addresses` answers it: a set of it, or empty) and the merchant's
+    call-planning facts (as followups.planning reads them), in one statement: each was
     a round trip of every ingested order, and compiling them with the ORM cost more CPU
     than running them. The SQL is PostgreSQL's (LATERAL); the embedded SQLite of
-    `make run` uses the ORM."""
+    `make run` uses the ORM, and planning reads its facts itself (None)."""
     email = data["customer"].get("email") or ""
     if connection.vendor != "postgresql":
         lookup = _customer_lookup(merchant=merchant, data=data["customer"])
@@ -229,12 +245,14 @@ def _order_and_customer_found(
             orders.filter(external_id=data["external_id"]).first(),
             lookup.first() if lookup is not None else None,
             suppressed_addresses(merchant=merchant, channel="email", addresses=[email]),
+            None,
         )
     key = buyer_key(data["customer"])
-    sql, match_params = _lookup_sql(key[0] if key else None)
+    facts_sql, facts_params = planning_facts_sql(merchant)
+    sql, match_params = _lookup_sql(key[0] if key else None, facts_sql)
     params = [merchant.pk, data["external_id"], merchant.pk]
     params += [key[1] if param == _BUYER else param for param in match_params]
-    params += ["email", email.lower() or None, merchant.pk]
+    params += ["email", email.lower() or None, merchant.pk, *facts_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -245,7 +263,9 @@ def _order_and_customer_found(
         order = Order.from_db("default", _ORDER_NAMES, order_values)
     if customer_values[0] is not None:
         customer = Customer.from_db("default", _CUSTOMER_NAMES, customer_values)
-    return order, customer, {email.lower()} if row[-1] else set()
+    opted_out = row[split + len(_CUSTOMER_NAMES)]
+    facts = planning_facts_from_row(merchant, row[-PLANNING_FACTS_COLUMNS:])
+    return order, customer, {email.lower()} if opted_out else set(), facts
 
 
 _ORDER_NAMES = [f.attname for f in Order._meta.concrete_fields]
@@ -255,10 +275,11 @@ _CUSTOMER_NAMES = [f.attname for f in Customer._meta.concrete_fields]
 _BUYER = "\x00buyer"  # stands for the buyer's email or phone while the SQL is compiled
 
 
-@functools.cache
-def _lookup_sql(by: str | None) -> tuple[str, tuple]:
-    """The statement for buyers keyed `by`, and its match's parameters (_BUYER is the
-    buyer's value): compiled once per process, from buyers_matching itself."""
+@functools.lru_cache(maxsize=16)
+def _lookup_sql(by: str | None, facts_sql: str) -> tuple[str, tuple]:
+    """The statement for buyers keyed `by` with the planning facts' `facts_sql` (the same
+    text for every merchant), and its match's parameters (_BUYER is the buyer's value):
+    compiled once per process, from buyers_matching itself."""
     match, match_params = "FALSE", ()
     if by is not None:
         rows = Customer.objects.unscoped(reason="compiles SQL; the merchant is a parameter")
@@ -272,14 +293,17 @@ def _lookup_sql(by: str | None) -> tuple[str, tuple]:
 
     # Table and column names and ORM-compiled SQL only; every value is a parameter.
     sql = (
-        "SELECT found_order.*, found_customer.*, opted_out.* FROM (SELECT 1) AS one "  # noqa: S608
+        "SELECT found_order.*, found_customer.*, opted_out.*, planning_facts.* "  # noqa: S608
+        "FROM (SELECT 1) AS one "
         f"LEFT JOIN LATERAL (SELECT {columns(Order)} FROM {Order._meta.db_table} "
         "WHERE merchant_id = %s AND external_id = %s FOR UPDATE) AS found_order ON TRUE "
         f"LEFT JOIN LATERAL (SELECT {columns(Customer)} FROM {Customer._meta.db_table} "
         f"WHERE merchant_id = %s AND {match} ORDER BY id LIMIT 1) "
         "AS found_customer ON TRUE "
         # What planning the new order's congratulation asks next (was its own statement).
-        f"CROSS JOIN (SELECT {SUPPRESSED_ONE_SQL}) AS opted_out"
+        f"CROSS JOIN (SELECT {SUPPRESSED_ONE_SQL}) AS opted_out "
+        # And what planning its call asks: rules, team, ambassadors (its own until #16).
+        f"CROSS JOIN ({facts_sql}) AS planning_facts"
     )
     return sql, tuple(match_params)
 
@@ -287,7 +311,7 @@ def _lookup_sql(by: str | None) -> tuple[str, tuple]:
 def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> UpsertResult:
     """The upsert itself; `plan=False` leaves a new order's planning to the caller."""
     locale = data.get("locale") or merchant.default_locale
-    order, customer, suppressed = _order_and_customer_found(merchant=merchant, data=data)
+    order, customer, suppressed, facts = _order_and_customer_found(merchant=merchant, data=data)
     created = order is None
     # A known order may have been locked by another request until just now: read its
     # buyer again, as that request left them (a new order locks nothing, waits for nothing).
@@ -301,11 +325,24 @@ def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> Upser
     order.customer = customer
     _apply_order_fields(order, data, locale)
     saved = created or _field_values(order, ORDER_FIELDS) != before
-    if saved:
-        order.save()
     changes = ItemChanges()
-    changes.add(order, data["items"], [] if created else order.items.all())
-    changes.apply()
+    if created:
+        changes.add(order, data["items"], [])
+        # save()'s signals around the order and its items, written together.
+        _send_save_signals(pre_save, [order], [])
+        insert_new_with_children(
+            Order.objects.for_merchant(merchant),
+            order,
+            LineItem.objects.all(),
+            changes.create,
+            link="order",
+        )
+        _send_save_signals(post_save, [order], [])
+    else:
+        if saved:
+            order.save()
+        changes.add(order, data["items"], order.items.all())
+        changes.apply()
     if not saved and (changes.update or changes.create or changes.delete):
         from tracking.cache import order_changed
 
@@ -313,7 +350,7 @@ def _order_upsert(*, merchant: Merchant, data: dict, plan: bool = True) -> Upser
         order_changed(order.pk)
     if created and plan:
         # The buyer's email is the payload's (a buyer matched without email has none).
-        planned = touchpoints_plan_for_new_order(order=order, suppressed=suppressed)
+        planned = touchpoints_plan_for_new_order(order=order, suppressed=suppressed, facts=facts)
         # All the detail view shows is in hand: the 201 need not read it back.
         order_detail_prefetched(order, items=changes.create, shipments=[], touchpoints=planned)
     return UpsertResult(order=order, created=created)

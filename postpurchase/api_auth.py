@@ -48,10 +48,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 class HasMerchant(permissions.BasePermission):
     def has_permission(self, request, view):
-        merchant = getattr(request._request, "merchant", None)
-        if merchant is None:
+        # Only an API key names the merchant. A signed-in dashboard session also put one
+        # on the request (CurrentMerchantMiddleware), which let a browser's cookie call
+        # the API without a key or a CSRF check, whatever the member's role.
+        if not isinstance(request.user, ApiClient):
             return False
-        request.merchant = merchant
+        request.merchant = request.user.merchant
         return True
 
 

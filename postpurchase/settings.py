@@ -56,13 +56,15 @@ MIDDLEWARE = [
     # A cached tracking page skips the rest (sessions, locale, CSRF, auth): see its docstring.
     "tracking.middleware.CachedTrackingPageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, auth, the dashboard's merchant and messages: Django's and ours, skipped
+    # by API calls (/api/v1/, a Bearer key): postpurchase/middleware.py.
+    "postpurchase.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "postpurchase.dashboard_auth.CurrentMerchantMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "postpurchase.middleware.AuthenticationMiddleware",
+    "postpurchase.middleware.CurrentMerchantMiddleware",
+    "postpurchase.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "postpurchase.middleware.SecurityHeadersMiddleware",
 ]

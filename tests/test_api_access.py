@@ -86,6 +86,23 @@ def test_missing_or_unknown_key_is_401_on_every_endpoint(
     assert _snapshot(merchant_a) == before
 
 
+def test_a_signed_in_dashboard_session_is_no_api_credential(
+    alice, world, merchant_a, order_payload
+):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(alice)  # the shop's owner, signed in to the dashboard
+    before = _snapshot(merchant_a)
+    for method, url, body in _endpoints(world, order_payload):
+        if method == "get":
+            response = browser.get(url)
+        else:
+            response = browser.post(url, body, content_type="application/json")
+        assert response.status_code == 401, (method, url, response.content)
+    assert _snapshot(merchant_a) == before
+
+
 def test_revoked_key_is_401_on_every_endpoint_and_other_keys_keep_working(
     api_a, world, merchant_a, order_payload
 ):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from notifications.history import touchpoint_transition
+from notifications.history import touchpoint_transition, touchpoints_create_planned
 from notifications.models import DeliveryAttempt, Suppression, Touchpoint, TouchpointStatusChange
 from notifications.selectors import suppressed_addresses
 from notifications.sending import _start_attempt
@@ -40,7 +40,10 @@ TWINS = {
     ("notifications/sending.py", "_write_sent"),
     ("notifications/history.py", "_move_with_history"),
     ("postpurchase/queueing.py", "claim"),  # FOR UPDATE SKIP LOCKED: tests/test_queueing.py
-    ("postpurchase/inserts.py", "insert_new"),  # RETURNING or not: tests/test_performance_guards.py
+    # RETURNING or not: tests/test_performance_guards.py
+    ("postpurchase/inserts.py", "insert_statement"),
+    ("postpurchase/inserts.py", "insert_new_with_children"),
+    ("notifications/history.py", "touchpoints_create_planned"),
 }
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,6 +131,85 @@ def test_a_transition_from_another_status_changes_nothing(api_a, merchant_a):
     assert history.count() == before
 
 
+def test_new_touchpoints_are_written_with_the_first_line_of_their_history(api_a, merchant_a):
+    assert api_a.post("/api/v1/orders/", make_payload("1"), format="json").status_code == 201
+    order = Touchpoint.objects.for_merchant(merchant_a).get(kind="congratulation").order
+    planned = [
+        Touchpoint(
+            merchant=merchant_a,
+            order=order,
+            kind="shipment_update",
+            channel=channel,
+            cause=f"twin:{n}",
+            due_at=timezone.now(),
+            status=status,
+            error=error,
+        )
+        for n, (channel, status, error) in enumerate(
+            [
+                ("email", S.SCHEDULED, ""),
+                ("sms", S.SKIPPED, "no sms consent"),
+                ("email", S.SKIPPED, "recipient opted out"),
+            ]
+        )
+    ]
+    assert (
+        touchpoints_create_planned(Touchpoint.objects.for_merchant(merchant_a), planned) is planned
+    )
+    stored = Touchpoint.objects.for_merchant(merchant_a).in_bulk([tp.pk for tp in planned])
+    # Each instance got its own row's key, in order, and is saved.
+    assert [stored[tp.pk].cause for tp in planned] == ["twin:0", "twin:1", "twin:2"]
+    assert all(not tp._state.adding for tp in planned)
+    history = TouchpointStatusChange.objects.for_merchant(merchant_a).filter(touchpoint__in=planned)
+    assert sorted(history.values_list("touchpoint_id", "from_status", "to_status", "reason")) == [
+        (planned[0].pk, "", S.SCHEDULED, "planned"),
+        (planned[1].pk, "", S.SKIPPED, "no sms consent"),
+        (planned[2].pk, "", S.SKIPPED, "recipient opted out"),
+    ]
+    assert {row.merchant_id for row in history} == {merchant_a.pk}
+
+
+def test_an_order_and_its_items_are_written_together_each_with_its_key(merchant_a):
+    from decimal import Decimal
+
+    from orders.models import LineItem, Order
+    from postpurchase.inserts import insert_new_with_children
+
+    customer = Customer.objects.create(merchant=merchant_a, email="twin@example.com")
+    order = Order(
+        merchant=merchant_a,
+        customer=customer,
+        external_id="twin",
+        number="#twin",
+        placed_at=timezone.now(),
+        currency="DKK",
+        total=Decimal("30.00"),
+        locale="da",
+    )
+    items = [
+        LineItem(
+            order=order,
+            position=n,
+            sku=f"S{n}",
+            name=f"Item {n}",
+            quantity=n + 1,
+            unit_price=Decimal("10.00"),
+        )
+        for n in range(3)
+    ]
+    written = insert_new_with_children(
+        Order.objects.for_merchant(merchant_a), order, LineItem.objects.all(), items, link="order"
+    )
+    assert written is items and order.pk and not order._state.adding
+    stored = Order.objects.for_merchant(merchant_a).get(pk=order.pk)
+    assert (stored.external_id, stored.customer_id) == ("twin", customer.pk)
+    rows = LineItem.objects.in_bulk([item.pk for item in items])
+    # Each instance got its own row's key, in order, and points at the order.
+    assert [rows[item.pk].sku for item in items] == ["S0", "S1", "S2"]
+    assert {rows[item.pk].order_id for item in items} == {order.pk}
+    assert all(item.order_id == order.pk and not item._state.adding for item in items)
+
+
 def test_suppressed_addresses_are_the_merchants_own_and_the_platform_wide(merchant_a, merchant_b):
     for merchant, address in (
         (merchant_a, "own@example.com"),
@@ -150,10 +232,36 @@ def test_the_lookup_finds_the_order_and_the_oldest_matching_buyer(api_a, merchan
     Customer.objects.create(merchant=merchant_a, email=payload["customer"]["email"])
     oldest = Customer.objects.for_merchant(merchant_a).order_by("id").first()
     data = {"external_id": "1", "customer": {"email": payload["customer"]["email"]}}
-    order, customer, suppressed = _order_and_customer_found(merchant=merchant_a, data=data)
+    order, customer, suppressed, _ = _order_and_customer_found(merchant=merchant_a, data=data)
     assert (order.external_id, customer, suppressed) == ("1", oldest, set())
     unknown = {"external_id": "2", "customer": {"email": "new@example.com"}}
-    assert _order_and_customer_found(merchant=merchant_a, data=unknown) == (None, None, set())
+    assert _order_and_customer_found(merchant=merchant_a, data=unknown)[:3] == (None, None, set())
+
+
+def test_the_lookup_reads_the_call_planning_facts_or_leaves_them_to_planning(merchant_a):
+    from django.db import connection
+
+    from followups.models import CallSettings
+    from followups.planning import _planning_facts
+    from tests.followups_factories import account_manager
+
+    data = {"external_id": "1", "customer": {"email": "new@example.com"}}
+    facts = _order_and_customer_found(merchant=merchant_a, data=data)[3]
+    if connection.vendor != "postgresql":
+        assert facts is None  # planning reads them itself (followups/planning.py)
+        return
+    rules, team, ambassadors = facts
+    assert (rules.pk, rules.merchant_id, team, ambassadors) == (None, merchant_a.pk, False, False)
+    account_manager(merchant_a, "birgit@nordic.example", "Birgit Lund")
+    CallSettings.objects.for_merchant(merchant_a).create(merchant=merchant_a, min_order_value=500)
+    rules, team, ambassadors = _order_and_customer_found(merchant=merchant_a, data=data)[3]
+    expected = _planning_facts(merchant=merchant_a)
+    assert (rules.pk, rules.min_order_value, team, ambassadors) == (
+        expected[0].pk,
+        expected[0].min_order_value,
+        True,
+        False,
+    )
 
 
 def test_the_lookup_tells_whether_the_buyers_email_is_opted_out(merchant_a, merchant_b):

@@ -29,15 +29,21 @@ def _congratulation(merchant, order):
 
 
 def test_congratulations_leave_within_seconds_in_the_buyers_language(api_a, merchant_a, tmp_path):
-    with fake_postmark() as esp, celery_worker(tmp_path / "worker.log", env=worker_env(esp)):
-        latencies, codes = {}, {}
-        for n, locale in enumerate(("en", "da", "de")):
-            started = time.monotonic()
-            order = place_order(api_a, f"T-{n}", locale=locale)
-            code = _congratulation(merchant_a, order).callback_code
-            wait_for(lambda code=code: esp.accepted.get(code), timeout=15, interval=0.05)
-            latencies[locale] = time.monotonic() - started
-            codes[locale] = code
+    with fake_postmark() as esp:
+        env = worker_env(esp)
+        with (
+            celery_worker(tmp_path / "worker.log", env=env),
+            # Beat's due-soon tick queues a new order's congratulation (no publish per order).
+            celery_beat(tmp_path / "beat.log", schedule_file=tmp_path / "beat-schedule", env=env),
+        ):
+            latencies, codes = {}, {}
+            for n, locale in enumerate(("en", "da", "de")):
+                started = time.monotonic()
+                order = place_order(api_a, f"T-{n}", locale=locale)
+                code = _congratulation(merchant_a, order).callback_code
+                wait_for(lambda code=code: esp.accepted.get(code), timeout=15, interval=0.05)
+                latencies[locale] = time.monotonic() - started
+                codes[locale] = code
     subjects = {locale: esp.accepted[code][0]["Subject"] for locale, code in codes.items()}
     assert subjects == {
         "en": "Thank you for your order #T-0!",
@@ -125,6 +131,7 @@ def test_killing_a_worker_mid_send_loses_nothing(api_a, merchant_a, tmp_path, se
             # The first request for this touchpoint hangs: the worker is mid-send.
             with esp.lock:
                 esp.hang_codes = {congratulation.callback_code}
+            touchpoints_dispatch_due()  # beat's tick: queued for the worker
             wait_for(lambda: esp.requests, timeout=15, interval=0.05)
             os.killpg(doomed.pid, signal.SIGKILL)
             doomed.wait(timeout=10)
