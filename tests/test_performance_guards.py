@@ -182,14 +182,15 @@ def test_order_detail_queries_stay_constant_as_items_and_touchpoints_grow(api_a,
 
 # --- sending: what a batch shares is read once; each touchpoint adds its own writes only ---
 
-# Claim (1), the rows with customers, items, shipments (3), opt-outs (1), the merchant's
-# templates (1), benefits, testimonials and product categories (3), webhook endpoints (1),
-# then the first touchpoint's attempt start (1: count + row in one statement) and per
-# touchpoint the outcome (1: the attempt, status and history in one statement; was 2
-# until #16), which also starts the next touchpoint's attempt (#16, second round: each
-# start was a statement and commit of its own). Before the batch sender, one send was
-# 19 statements in 5 commits; before one-statement writes, 5 per send.
-ONE_SEND_QUERIES = 12
+# Claim (1), the rows with customers, items, shipments (3), the batch's merchants with
+# branding and preferences (1; joined to every row until #16's third round), opt-outs
+# (1), the merchant's templates (1), benefits, testimonials and product categories (3),
+# webhook endpoints (1), then the first touchpoint's attempt start (1: count + row in one
+# statement) and per touchpoint the outcome (1: the attempt, status and history in one
+# statement; was 2 until #16), which also starts the next touchpoint's attempt (#16,
+# second round: each start was a statement and commit of its own). Before the batch
+# sender, one send was 19 statements in 5 commits; before one-statement writes, 5 per send.
+ONE_SEND_QUERIES = 13
 WRITES_PER_SEND = 1
 # PREPARE: once per database connection (postpurchase/prepared.py), not per send.
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT", "PREPARE")
@@ -238,6 +239,26 @@ def test_a_batch_reads_once_and_adds_only_each_touchpoints_writes(merchant_a):
     for_ten = send_queries(ten)
 
     assert for_ten == for_one + 9 * WRITES_PER_SEND
+
+
+def test_a_batch_reads_its_merchant_once_for_all_its_rows(merchant_a):
+    """#16, third round: the merchant, its branding and preferences are one object per
+    batch, not joined to and built for every row (2% of a send's instructions)."""
+    from notifications.sending import _load_claimed
+
+    ids = congratulations_of(merchant_a, new_orders("one-merchant", 3))
+    with CaptureQueriesContext(connection) as ctx:
+        touchpoints = _load_claimed(ids)
+        merchants = {id(tp.merchant) for tp in touchpoints} | {
+            id(tp.order.merchant) for tp in touchpoints
+        }
+        branding = [getattr(tp.merchant, "branding", None) for tp in touchpoints]
+        getattr(touchpoints[0].merchant, "messaging_preferences", None)
+
+    assert len(touchpoints) == 3 and len(merchants) == 1
+    assert len({id(b) for b in branding}) == 1
+    assert len(ctx.captured_queries) == 4  # rows, items, shipments, merchants
+    assert "postpurchase_merchant" not in ctx.captured_queries[0]["sql"]
 
 
 def test_send_tasks_carry_fifty_touchpoints_by_default():
