@@ -24,7 +24,7 @@ STORAGES = {
 
 # The outside world is a fake provider on 127.0.0.1: real HTTP, real anymail backend.
 PROVIDER_URL = os.environ.get("BENCH_PROVIDER_URL", "http://127.0.0.1:9/").rstrip("/")
-EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+EMAIL_BACKEND = "notifications.email_backends.PostmarkEmailBackend"
 ANYMAIL = {
     "POSTMARK_SERVER_TOKEN": "bench-token",
     "POSTMARK_API_URL": f"{PROVIDER_URL}/postmark/",

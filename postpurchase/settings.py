@@ -264,7 +264,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Postpurchase <no-reply@postp
 ANYMAIL = {
     "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "") or None,
 }
-# With EMAIL_BACKEND=anymail.backends.postmark.EmailBackend (see README).
+# With EMAIL_BACKEND=notifications.email_backends.PostmarkEmailBackend (see README).
 if env_str("POSTMARK_SERVER_TOKEN"):
     ANYMAIL["POSTMARK_SERVER_TOKEN"] = env_str("POSTMARK_SERVER_TOKEN")
 if env_str("POSTMARK_API_URL"):

@@ -182,14 +182,15 @@ def test_order_detail_queries_stay_constant_as_items_and_touchpoints_grow(api_a,
 
 # --- sending: what a batch shares is read once; each touchpoint adds its own writes only ---
 
-# Claim (1), the rows with customers, items, shipments (3), opt-outs (1), the merchant's
-# templates (1), benefits, testimonials and product categories (3), webhook endpoints (1),
-# then the first touchpoint's attempt start (1: count + row in one statement) and per
-# touchpoint the outcome (1: the attempt, status and history in one statement; was 2
-# until #16), which also starts the next touchpoint's attempt (#16, second round: each
-# start was a statement and commit of its own). Before the batch sender, one send was
-# 19 statements in 5 commits; before one-statement writes, 5 per send.
-ONE_SEND_QUERIES = 12
+# Claim (1), the rows with customers, items, shipments (3), the batch's merchants with
+# branding and preferences (1; joined to every row until #16's third round), opt-outs
+# (1), the merchant's templates (1), benefits, testimonials and product categories (3),
+# webhook endpoints (1), then the first touchpoint's attempt start (1: count + row in one
+# statement) and per touchpoint the outcome (1: the attempt, status and history in one
+# statement; was 2 until #16), which also starts the next touchpoint's attempt (#16,
+# second round: each start was a statement and commit of its own). Before the batch
+# sender, one send was 19 statements in 5 commits; before one-statement writes, 5 per send.
+ONE_SEND_QUERIES = 13
 WRITES_PER_SEND = 1
 # PREPARE: once per database connection (postpurchase/prepared.py), not per send.
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT", "PREPARE")
@@ -238,6 +239,26 @@ def test_a_batch_reads_once_and_adds_only_each_touchpoints_writes(merchant_a):
     for_ten = send_queries(ten)
 
     assert for_ten == for_one + 9 * WRITES_PER_SEND
+
+
+def test_a_batch_reads_its_merchant_once_for_all_its_rows(merchant_a):
+    """#16, third round: the merchant, its branding and preferences are one object per
+    batch, not joined to and built for every row (2% of a send's instructions)."""
+    from notifications.sending import _load_claimed
+
+    ids = congratulations_of(merchant_a, new_orders("one-merchant", 3))
+    with CaptureQueriesContext(connection) as ctx:
+        touchpoints = _load_claimed(ids)
+        merchants = {id(tp.merchant) for tp in touchpoints} | {
+            id(tp.order.merchant) for tp in touchpoints
+        }
+        branding = [getattr(tp.merchant, "branding", None) for tp in touchpoints]
+        getattr(touchpoints[0].merchant, "messaging_preferences", None)
+
+    assert len(touchpoints) == 3 and len(merchants) == 1
+    assert len({id(b) for b in branding}) == 1
+    assert len(ctx.captured_queries) == 4  # rows, items, shipments, merchants
+    assert "postpurchase_merchant" not in ctx.captured_queries[0]["sql"]
 
 
 def test_send_tasks_carry_fifty_touchpoints_by_default():
@@ -360,15 +381,28 @@ def plan_nodes(sql: str):
 
 def full_scans(sql: str) -> list[str]:
     """Scans that read a whole table: Seq Scans, and index scans without a condition
-    (what the planner falls back to when no index fits and seq scans are off)."""
+    (what the planner falls back to when no index fits and seq scans are off), unless
+    the index is partial: it holds only the rows of its predicate (e.g. the claims in
+    flight, touchpoint_sending_idx)."""
     found = []
     for node in plan_nodes(sql):
         kind = node.get("Node Type", "")
         if kind == "Seq Scan" or (
-            kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node
+            kind in ("Index Scan", "Index Only Scan")
+            and "Index Cond" not in node
+            and not is_partial_index(node.get("Index Name"))
         ):
             found.append(f"{kind} on {node.get('Relation Name')}")
     return found
+
+
+def is_partial_index(name: str | None) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indpred IS NOT NULL FROM pg_index WHERE indexrelid = to_regclass(%s)", [name]
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def selects_of(fn) -> list[str]:
@@ -427,6 +461,71 @@ def test_a_sends_outcome_is_one_prepared_statement_by_primary_keys(merchant_a):
             assert not [q for q in ctx.captured_queries if q["sql"].startswith("PREPARE")]
     assert full_scans(outcomes[0][1]) == []
     assert full_scans(starts[0][1]) == []
+
+
+def touchpoint_updates() -> tuple[int, int]:
+    """(updates, HOT updates) of touchpoint rows in this transaction so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = %s::regclass",
+            [Touchpoint._meta.db_table],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.services
+@needs_postgres
+def test_a_sends_start_is_a_hot_update_and_its_writes_touch_few_indexes(merchant_a):
+    """A send updates its touchpoint three times and a non-HOT update writes every index
+    whose predicate the row meets (#16, third round): no index on a column an attempt's
+    start changes (so it is a HOT update, no index written), none that no query needs
+    (merchant_id or order_id alone, LIKE-prefix twins), the metrics' sent_at index only
+    on sent rows, room on each page for HOT updates."""
+    ids = congratulations_of(merchant_a, new_orders("hot", 3))
+    before = touchpoint_updates()
+    from notifications.sending import touchpoints_send
+
+    assert set(touchpoints_send(touchpoint_ids=ids).values()) == {"sent"}
+    updates, hot = (after - was for after, was in zip(touchpoint_updates(), before, strict=True))
+
+    assert updates == 3 * len(ids)  # claim, start, outcome
+    assert hot >= len(ids)  # every start
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+            [Touchpoint._meta.db_table],
+        )
+        indexes = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s", [Touchpoint._meta.db_table]
+        )
+        assert "fillfactor=85" in cursor.fetchone()[0]
+    always_written = {name for name, sql in indexes.items() if " WHERE " not in sql}
+    assert always_written == {
+        "notifications_touchpoint_pkey",
+        "notifications_touchpoint_callback_code_key",
+        "notifications_touchpoint_provider_message_id_53824498",
+        "touchpoint_kind_due_idx",
+        "uniq_touchpoint_per_cause",
+    }
+    assert "WHERE (sent_at IS NOT NULL)" in indexes["touchpoint_sent_idx"]
+    for column in ("claimed_at", "attempts", "updated_at"):
+        assert not [name for name, sql in indexes.items() if column in sql], column
+
+
+@pytest.mark.services
+@needs_postgres
+def test_the_stuck_claim_recovery_reads_only_the_claims_in_flight(merchant_a):
+    ids = congratulations_of(merchant_a, new_orders("stuck", 2))
+    Touchpoint.objects.for_merchant(merchant_a).filter(pk__in=ids).update(
+        status=Touchpoint.Status.SENDING, claimed_at="2020-01-01T00:00:00Z"
+    )
+    from notifications.dispatch import touchpoints_recover_stuck
+
+    selects = selects_of(lambda: touchpoints_recover_stuck())
+    stuck = next(sql for sql in selects if "notifications_touchpoint" in sql)
+
+    assert "touchpoint_sending_idx" in plan_of(stuck)
 
 
 @pytest.mark.services

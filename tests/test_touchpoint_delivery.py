@@ -28,7 +28,7 @@ TWILIO = (
 
 @pytest.fixture
 def postmark(settings):
-    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.EMAIL_BACKEND = "notifications.email_backends.PostmarkEmailBackend"
     settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": "server-token"}
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
@@ -704,3 +704,69 @@ def test_a_delivery_reported_before_the_send_is_recorded_keeps_its_status(
     assert (row.recipient, row.sent_at is not None) == ("anna@example.com", True)
     assert attempt.outcome == "sent"
     assert not [e for e in events if e[0] == "touchpoint.sent"]
+
+
+def _postmark_bodies(backend: str, messages) -> list[dict]:
+    from django.core import mail
+
+    with responses.RequestsMock() as mock:
+        mock.add_callback(responses.POST, POSTMARK, callback=accepted)
+        connection = mail.get_connection(backend, server_token="server-token")
+        connection.send_messages(messages)
+        return [json.loads(call.request.body) for call in mock.calls]
+
+
+def _shop_emails(count: int, sender='"Bøger & Kaffe, Aarhus" <shop@bøger.example>'):
+    from django.core.mail import EmailMultiAlternatives
+
+    return [
+        EmailMultiAlternatives(
+            subject="Tak",
+            body="Tak for din ordre",
+            from_email=sender,
+            to=[f"Anna Ø. {n} <anna{n}@example.com>"],
+            reply_to=["Kundeservice <hjælp@example.com>", "ops@example.com"],
+        )
+        for n in range(count)
+    ]
+
+
+def test_our_postmark_backend_sends_what_anymails_sends():
+    ours = _postmark_bodies("notifications.email_backends.PostmarkEmailBackend", _shop_emails(2))
+    anymails = _postmark_bodies("anymail.backends.postmark.EmailBackend", _shop_emails(2))
+
+    assert ours == anymails
+    assert ours[1]["From"] == '"Bøger & Kaffe, Aarhus" <shop@xn--bger-gra.example>'
+
+
+def test_a_shops_sender_and_reply_to_are_parsed_once(monkeypatch):
+    """The fast path of #16's third round: a shop's From and Reply-To, the same on every
+    message, are parsed by anymail once per process, not per message."""
+    from notifications import email_backends
+
+    parsed = []
+
+    def counting(value, field=None):
+        parsed.append(field)
+        return parse(value, field=field)
+
+    parse = email_backends.parse_address_list
+    monkeypatch.setattr(email_backends, "parse_address_list", counting)
+    email_backends._parsed.cache_clear()
+
+    sent = _postmark_bodies("notifications.email_backends.PostmarkEmailBackend", _shop_emails(3))
+
+    assert len(sent) == 3
+    assert sorted(parsed) == ["from_email", "reply_to"]
+
+
+def test_an_invalid_shop_sender_fails_every_message():
+    from anymail.exceptions import AnymailInvalidAddress
+    from django.core import mail
+
+    connection = mail.get_connection(
+        "notifications.email_backends.PostmarkEmailBackend", server_token="server-token"
+    )
+    for _ in range(2):
+        with pytest.raises(AnymailInvalidAddress, match="from_email"):
+            connection.send_messages(_shop_emails(1, sender="no address here"))
