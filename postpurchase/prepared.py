@@ -39,6 +39,24 @@ def execute_prepared(cursor, sql: str, params: Sequence) -> None:
     cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
 
 
+# A statement with more parameters than this is a batch's (an INSERT of many rows: each
+# row count is a text of its own, and prepared they would pile up in the session).
+PREPARED_MAX_PARAMS = 250
+
+
+def execute_fixed(cursor, sql: str, params: Sequence) -> None:
+    """Run `sql`, a text its caller builds the same way each time (a single order's
+    statements: the lookup, the INSERTs per model and row count), prepared on PostgreSQL
+    when it has at most PREPARED_MAX_PARAMS parameters, else as text (SQLite: the same
+    statement as text). PostgreSQL parsed and planned each of an ingested order's
+    statements again for every order: half its CPU per order (#16, third round)."""
+    connection = cursor.db
+    if connection.vendor == "postgresql" and len(params) <= PREPARED_MAX_PARAMS:
+        execute_prepared(cursor, sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
 _names: dict[str, str] = {}
 
 
