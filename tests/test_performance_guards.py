@@ -585,6 +585,36 @@ def test_order_lookup_by_external_id_uses_the_unique_index(merchant_a):
     assert "uniq_order_external_id_per_merchant" in plan, plan
 
 
+@pytest.mark.django_db
+@needs_postgres
+@pytest.mark.parametrize(
+    "table", ["orders_order", "orders_customer", "orders_lineitem", "followups_followupcall"]
+)
+def test_no_index_a_new_order_maintains_is_served_by_another(table):
+    """Every new order writes these rows: an index whose columns lead another index (as
+    merchant_id alone led (merchant_id, placed_at)) only cost each insert, and so does
+    one for LIKE on a column only looked up whole (#16, third round)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, i.indisunique, i.indpred IS NOT NULL, "
+            "i.indkey::int2[], pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i WHERE i.indrelid = %s::regclass",
+            [table],
+        )
+        indexes = cursor.fetchall()
+    # A partial index serves only its rows: it takes no other's place.
+    plain = [(name, list(keys)) for name, _, partial, keys, _ in indexes if not partial]
+    for name, unique, partial, keys, _ in indexes:
+        served_by = [
+            other
+            for other, other_keys in plain
+            if other != name and other_keys[: len(keys)] == list(keys)
+        ]
+        if not unique and not partial:
+            assert served_by == [], f"{name} leads {served_by}"
+    assert not [sql for *_, sql in indexes if "pattern_ops" in sql]
+
+
 @pytest.mark.services
 @needs_postgres
 def test_every_read_of_an_order_upsert_is_indexed(api_a, merchant_a, order_payload):
