@@ -6,6 +6,7 @@ turns an indexed lookup into a scan of the whole table (`make bench` measures sp
 
 import json
 import re
+import time
 from decimal import Decimal
 
 import pytest
@@ -1153,3 +1154,46 @@ def test_insert_new_without_returning_writes_the_rows_as_bulk_create_does(mercha
     insert_new(Customer.objects.for_merchant(merchant_a), rows)
     stored = Customer.objects.for_merchant(merchant_a).values_list("email", flat=True)
     assert sorted(stored) == [row.email for row in rows]
+
+
+# --- the connection health check (postpurchase/db/postgresql/base.py) ---
+
+
+@pytest.mark.services
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_is_checked_by_its_socket_and_by_select_1_once_ended(monkeypatch):
+    """CONN_HEALTH_CHECKS sent `SELECT 1` before every request's first query (#16, third
+    round); an idle connection with nothing to read is usable as it is, and one the
+    server ended (as a restart does) is still found unusable by Django's check."""
+    import psycopg2
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangosWrapper
+
+    asked = []
+    djangos = DjangosWrapper.is_usable
+    monkeypatch.setattr(DjangosWrapper, "is_usable", lambda self: asked.append(1) or djangos(self))
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    assert connection.is_usable()
+    assert asked == []
+
+    other = psycopg2.connect(
+        **{k: v for k, v in connection.get_connection_params().items() if k != "context"}
+    )
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    for _ in range(100):  # the server's goodbye reaches the socket
+        if not connection.is_usable():
+            break
+        time.sleep(0.02)
+    assert asked  # SELECT 1 asked, and it failed
+    assert not connection.is_usable()
+    connection.close()
+    with connection.cursor() as cursor:  # and a new connection works
+        cursor.execute("SELECT 1")
