@@ -29,14 +29,14 @@ def execute_prepared(cursor, sql: str, params: Sequence) -> None:
     if not settings.DATABASE_PREPARED_STATEMENTS:
         cursor.execute(sql, params)
         return
-    name = _name(sql)
+    name, execute = _statement(sql, len(params))
     prepared = _prepared_in_session(cursor.db)
     if name not in prepared:
         count = iter(range(1, sql.count("%s") + 1))
         numbered = _PLACEHOLDER.sub(lambda _: f"${next(count)}", sql)
         cursor.execute(f"PREPARE {name} AS {numbered}")
         prepared.add(name)
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+    cursor.execute(execute, params)
 
 
 # A statement with more parameters than this is a batch's (an INSERT of many rows: each
@@ -57,14 +57,17 @@ def execute_fixed(cursor, sql: str, params: Sequence) -> None:
         cursor.execute(sql, params)
 
 
-_names: dict[str, str] = {}
+_statements: dict[tuple[str, int], tuple[str, str]] = {}
 
 
-def _name(sql: str) -> str:
-    name = _names.get(sql)
-    if name is None:
-        name = _names[sql] = "pp_" + hashlib.sha1(sql.encode()).hexdigest()[:20]  # noqa: S324
-    return name
+def _statement(sql: str, params: int) -> tuple[str, str]:
+    """The statement's name and its EXECUTE, made once per text and process."""
+    key = (sql, params)
+    known = _statements.get(key)
+    if known is None:
+        name = "pp_" + hashlib.sha1(sql.encode()).hexdigest()[:20]  # noqa: S324
+        known = _statements[key] = (name, f"EXECUTE {name} ({', '.join(['%s'] * params)})")
+    return known
 
 
 def _prepared_in_session(wrapper) -> set[str]:
