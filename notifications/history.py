@@ -13,6 +13,7 @@ from django.utils import timezone
 from notifications.models import Touchpoint, TouchpointStatusChange
 from postpurchase import events
 from postpurchase.inserts import insert_new, insert_statement, mark_inserted
+from postpurchase.prepared import execute_fixed
 
 # Why these writes pass the tenant wall (postpurchase/tenancy.py).
 BY_PK = "by primary key: touchpoints already read in scope"
@@ -174,7 +175,7 @@ def touchpoints_create_planned(rows, touchpoints: list[Touchpoint]) -> list[Touc
     insert, params, db = statement
     created_at = TouchpointStatusChange._meta.get_field("created_at").get_default()
     with connection.cursor() as cursor:
-        cursor.execute(_with_planned_history(insert), [*params, "planned", created_at])
+        execute_fixed(cursor, _with_planned_history(insert), [*params, "planned", created_at])
         mark_inserted(touchpoints, [pk for (pk,) in cursor.fetchall()], db)
     return touchpoints
 
@@ -186,7 +187,8 @@ def _with_planned_history(insert: str) -> str:
         f"WITH new AS ({insert}), planned AS ("  # noqa: S608 - names from the models' meta
         f"INSERT INTO {TouchpointStatusChange._meta.db_table} "
         "(merchant_id, touchpoint_id, from_status, to_status, reason, created_at) "
-        "SELECT merchant_id, id, '', status, COALESCE(NULLIF(error, ''), %s), %s FROM new) "
+        "SELECT merchant_id, id, '', status, COALESCE(NULLIF(error, ''), %s), %s::timestamptz "
+        "FROM new) "
         "SELECT id FROM new ORDER BY id"
     )
 

@@ -34,6 +34,7 @@ from orders.selectors import order_detail_prefetched
 from orders.signals import shipment_created
 from postpurchase.inserts import insert_new, insert_new_with_children
 from postpurchase.models import Merchant
+from postpurchase.prepared import execute_fixed
 from postpurchase.tenancy import get_for_merchant
 from tracking.cache import bumps_coalesced
 from tracking.carriers.detection import detect_carrier
@@ -254,7 +255,7 @@ def _order_and_customer_found(
     params += [key[1] if param == _BUYER else param for param in match_params]
     params += ["email", email.lower() or None, merchant.pk, *facts_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_fixed(cursor, sql, params)  # prepared: planning it cost more than running it
         row = cursor.fetchone()
     split = len(_ORDER_NAMES)
     order_values, customer_values = row[:split], row[split : split + len(_CUSTOMER_NAMES)]

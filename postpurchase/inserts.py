@@ -8,12 +8,15 @@ by the field for the connection, the primary keys read back with RETURNING in ro
 order, the instances marked saved. Larger writes (a batch of a thousand orders) and
 rows holding SQL expressions go to `bulk_create`, which batches and compiles them.
 PostgreSQL and SQLite 3.35+ run the same statement; an older SQLite (no RETURNING)
-gets bulk_create.
+gets bulk_create. A statement of a few rows is prepared on PostgreSQL (`execute_fixed`):
+its text is the same for every order.
 """
 
 import functools
 
 from django.db import connections, models, router
+
+from postpurchase.prepared import execute_fixed
 
 MAX_PARAMS = 2000  # beyond this, bulk_create's batching
 
@@ -28,7 +31,7 @@ def insert_new(manager_rows, objs: list) -> list:
         return manager_rows.bulk_create(objs)
     sql, params, db = statement
     with connections[db].cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_fixed(cursor, sql, params)
         mark_inserted(objs, [pk for (pk,) in cursor.fetchall()], db)
     return objs
 
@@ -49,7 +52,7 @@ def insert_new_with_children(parent_rows, parent, children_rows, children: list,
         return insert_new(children_rows, children)  # their keys follow the saved parent
     (parent_sql, parent_params, _), (kids_sql, kids_params, _) = statement, kids
     with connection.cursor() as cursor:
-        cursor.execute(_with_children(parent_sql, kids_sql), [*parent_params, *kids_params])
+        execute_fixed(cursor, _with_children(parent_sql, kids_sql), [*parent_params, *kids_params])
         parent_pk, pks = cursor.fetchone()
     mark_inserted([parent], [parent_pk], db)
     attname = children[0]._meta.get_field(link).attname

@@ -29,24 +29,45 @@ def execute_prepared(cursor, sql: str, params: Sequence) -> None:
     if not settings.DATABASE_PREPARED_STATEMENTS:
         cursor.execute(sql, params)
         return
-    name = _name(sql)
+    name, execute = _statement(sql, len(params))
     prepared = _prepared_in_session(cursor.db)
     if name not in prepared:
         count = iter(range(1, sql.count("%s") + 1))
         numbered = _PLACEHOLDER.sub(lambda _: f"${next(count)}", sql)
         cursor.execute(f"PREPARE {name} AS {numbered}")
         prepared.add(name)
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+    cursor.execute(execute, params)
 
 
-_names: dict[str, str] = {}
+# A statement with more parameters than this is a batch's (an INSERT of many rows: each
+# row count is a text of its own, and prepared they would pile up in the session).
+PREPARED_MAX_PARAMS = 250
 
 
-def _name(sql: str) -> str:
-    name = _names.get(sql)
-    if name is None:
-        name = _names[sql] = "pp_" + hashlib.sha1(sql.encode()).hexdigest()[:20]  # noqa: S324
-    return name
+def execute_fixed(cursor, sql: str, params: Sequence) -> None:
+    """Run `sql`, a text its caller builds the same way each time (a single order's
+    statements: the lookup, the INSERTs per model and row count), prepared on PostgreSQL
+    when it has at most PREPARED_MAX_PARAMS parameters, else as text (SQLite: the same
+    statement as text). PostgreSQL parsed and planned each of an ingested order's
+    statements again for every order: half its CPU per order (#16, third round)."""
+    connection = cursor.db
+    if connection.vendor == "postgresql" and len(params) <= PREPARED_MAX_PARAMS:
+        execute_prepared(cursor, sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
+_statements: dict[tuple[str, int], tuple[str, str]] = {}
+
+
+def _statement(sql: str, params: int) -> tuple[str, str]:
+    """The statement's name and its EXECUTE, made once per text and process."""
+    key = (sql, params)
+    known = _statements.get(key)
+    if known is None:
+        name = "pp_" + hashlib.sha1(sql.encode()).hexdigest()[:20]  # noqa: S324
+        known = _statements[key] = (name, f"EXECUTE {name} ({', '.join(['%s'] * params)})")
+    return known
 
 
 def _prepared_in_session(wrapper) -> set[str]:

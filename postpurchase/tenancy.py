@@ -51,12 +51,22 @@ class TenantManager(models.Manager):
         return super().get_queryset().create(**kwargs)
 
 
+def merchant_key(**options):
+    return models.ForeignKey(
+        "postpurchase.Merchant", on_delete=models.CASCADE, related_name="+", **options
+    )
+
+
+def unindexed_merchant_key():
+    """The merchant key of a model whose composite indexes lead with it: PostgreSQL
+    answers `merchant_id = …` from those (a delete of the merchant included)."""
+    return merchant_key(db_index=False)
+
+
 class TenantModel(models.Model):
     """Abstract base: a row that belongs to exactly one merchant."""
 
-    merchant = models.ForeignKey(
-        "postpurchase.Merchant", on_delete=models.CASCADE, related_name="+"
-    )
+    merchant = merchant_key()
 
     objects = TenantManager()
     all_merchants = models.Manager()  # noqa: DJ012 - a manager, not a field

@@ -44,6 +44,9 @@ TWINS = {
     ("postpurchase/inserts.py", "insert_statement"),
     ("postpurchase/inserts.py", "insert_new_with_children"),
     ("notifications/history.py", "touchpoints_create_planned"),
+    # Prepared on PostgreSQL, the same text as it is on SQLite: the callers' twin tests
+    # above (insert_new, insert_new_with_children, touchpoints_create_planned, the lookup).
+    ("postpurchase/prepared.py", "execute_fixed"),
 }
 ROOT = Path(__file__).resolve().parent.parent
 

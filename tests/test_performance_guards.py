@@ -6,6 +6,7 @@ turns an indexed lookup into a scan of the whole table (`make bench` measures sp
 
 import json
 import re
+import time
 from decimal import Decimal
 
 import pytest
@@ -45,9 +46,17 @@ def new_orders(prefix: str, count: int, domain: str = "example.com") -> list[dic
 
 
 def queries_of(fn, *, ignore: tuple[str, ...] = ()) -> int:
+    """Statements `fn` runs; a PREPARE is not one: it comes once per database session with
+    the statement's first EXECUTE (postpurchase/prepared.py)."""
     with CaptureQueriesContext(connection) as ctx:
         fn()
-    return len([q for q in ctx.captured_queries if not any(t in q["sql"] for t in ignore)])
+    return len(
+        [
+            q
+            for q in ctx.captured_queries
+            if not q["sql"].startswith("PREPARE ") and not any(t in q["sql"] for t in ignore)
+        ]
+    )
 
 
 @pytest.fixture
@@ -369,9 +378,12 @@ def plan_nodes(sql: str):
     off: a Seq Scan that remains means no index could serve the read."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        # An EXECUTE (a prepared statement) planned now, not its cached generic plan.
+        cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
         plan = cursor.fetchone()[0][0]["Plan"]
         cursor.execute("SET LOCAL enable_seqscan = on")
+        cursor.execute("SET LOCAL plan_cache_mode = auto")
     stack = [plan]
     while stack:
         node = stack.pop()
@@ -406,11 +418,21 @@ def is_partial_index(name: str | None) -> bool:
 
 
 def selects_of(fn) -> list[str]:
+    """The reads `fn` sends: SELECTs, and EXECUTEs of a prepared SELECT (EXPLAIN EXECUTE
+    shows the prepared statement's plan)."""
     with CaptureQueriesContext(connection) as ctx:
         fn()
-    return [
-        q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
-    ]
+    texts = prepared_texts() if connection.vendor == "postgresql" else {}
+    found = []
+    for query in ctx.captured_queries:
+        sql = query["sql"]
+        if sql.startswith("EXECUTE "):
+            text = texts[sql.split()[1]].split(" AS ", 1)[1]
+            if text.startswith("SELECT"):
+                found.append(sql)
+        elif sql.lstrip().upper().startswith("SELECT"):
+            found.append(sql)
+    return found
 
 
 needs_postgres = pytest.mark.skipif(
@@ -545,6 +567,73 @@ def test_a_sends_writes_go_as_text_when_prepared_statements_are_off(merchant_a, 
     assert len([sql for sql in sent if sql.startswith("WITH attempt AS")]) == 2
 
 
+# What a new order's statements begin with, prepared (#16, third round).
+NEW_ORDER_PREPARED = [
+    "SELECT found_order.*",
+    'INSERT INTO "orders_customer"',
+    'WITH parent AS (INSERT INTO "orders_order"',
+    'WITH new AS (INSERT INTO "notifications_touchpoint"',
+    'INSERT INTO "followups_followupcall"',
+]
+
+
+def post_new_order(api, name: str) -> list[str]:
+    payload = make_payload(name)
+    payload["customer"]["email"] = f"{name}@example.com"
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.post("/api/v1/orders/", payload, format="json").status_code == 201
+    return ctx
+
+
+@pytest.mark.services
+@needs_postgres
+def test_a_new_orders_statements_are_prepared_once_per_connection(api_a, merchant_a):
+    """The lookup, the customer, the order with its items, the touchpoints with their
+    history and the call are EXECUTEs of statements prepared once per connection (#16,
+    third round: PostgreSQL's parsing and planning them was ~40% of its CPU per order),
+    and the lookup's reads are indexed as prepared."""
+    post_new_order(api_a, "prepared-warm-up")
+    ctx = post_new_order(api_a, "prepared")
+    sent = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    executed = executed_statements(ctx)
+
+    assert not [sql for sql in sent if sql.startswith("PREPARE")]
+    assert len(sent) == len(executed) == len(NEW_ORDER_PREPARED), sent
+    for (text, _), start in zip(executed, NEW_ORDER_PREPARED, strict=True):
+        assert text.startswith(start), text[:80]
+    assert full_scans(executed[0][1]) == []
+
+
+@pytest.mark.services
+@needs_postgres
+def test_a_new_orders_statements_go_as_text_when_prepared_statements_are_off(api_a, settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    post_new_order(api_a, "as-text-warm-up")
+    ctx = post_new_order(api_a, "as-text")
+    sent = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+    assert not [sql for sql in sent if sql.startswith(("PREPARE", "EXECUTE"))]
+    assert len(sent) == len(NEW_ORDER_PREPARED), sent
+    for sql, start in zip(sent, NEW_ORDER_PREPARED, strict=True):
+        assert sql.startswith(start), sql[:80]
+
+
+@pytest.mark.services
+@needs_postgres
+def test_a_batchs_large_inserts_go_as_text(merchant_a):
+    """Prepared, each row count of a batch's INSERTs would be a statement of its own in
+    the session (postpurchase/prepared.py, PREPARED_MAX_PARAMS)."""
+    orders = new_orders("large", 40)
+    with CaptureQueriesContext(connection) as ctx:
+        services.orders_batch_upsert(merchant=merchant_a, orders=orders)
+    inserts = [
+        q["sql"] for q in ctx.captured_queries if 'INSERT INTO "orders_lineitem"' in q["sql"]
+    ]
+
+    assert inserts
+    assert not [sql for sql in ctx.captured_queries if sql["sql"].startswith("PREPARE")]
+
+
 @pytest.mark.services
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
@@ -594,6 +683,36 @@ def test_order_lookup_by_external_id_uses_the_unique_index(merchant_a):
     plan = plan_of(literal)
 
     assert "uniq_order_external_id_per_merchant" in plan, plan
+
+
+@pytest.mark.django_db
+@needs_postgres
+@pytest.mark.parametrize(
+    "table", ["orders_order", "orders_customer", "orders_lineitem", "followups_followupcall"]
+)
+def test_no_index_a_new_order_maintains_is_served_by_another(table):
+    """Every new order writes these rows: an index whose columns lead another index (as
+    merchant_id alone led (merchant_id, placed_at)) only cost each insert, and so does
+    one for LIKE on a column only looked up whole (#16, third round)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, i.indisunique, i.indpred IS NOT NULL, "
+            "i.indkey::int2[], pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i WHERE i.indrelid = %s::regclass",
+            [table],
+        )
+        indexes = cursor.fetchall()
+    # A partial index serves only its rows: it takes no other's place.
+    plain = [(name, list(keys)) for name, _, partial, keys, _ in indexes if not partial]
+    for name, unique, partial, keys, _ in indexes:
+        served_by = [
+            other
+            for other, other_keys in plain
+            if other != name and other_keys[: len(keys)] == list(keys)
+        ]
+        if not unique and not partial:
+            assert served_by == [], f"{name} leads {served_by}"
+    assert not [sql for *_, sql in indexes if "pattern_ops" in sql]
 
 
 @pytest.mark.services
@@ -1134,3 +1253,46 @@ def test_insert_new_without_returning_writes_the_rows_as_bulk_create_does(mercha
     insert_new(Customer.objects.for_merchant(merchant_a), rows)
     stored = Customer.objects.for_merchant(merchant_a).values_list("email", flat=True)
     assert sorted(stored) == [row.email for row in rows]
+
+
+# --- the connection health check (postpurchase/db/postgresql/base.py) ---
+
+
+@pytest.mark.services
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_is_checked_by_its_socket_and_by_select_1_once_ended(monkeypatch):
+    """CONN_HEALTH_CHECKS sent `SELECT 1` before every request's first query (#16, third
+    round); an idle connection with nothing to read is usable as it is, and one the
+    server ended (as a restart does) is still found unusable by Django's check."""
+    import psycopg2
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangosWrapper
+
+    asked = []
+    djangos = DjangosWrapper.is_usable
+    monkeypatch.setattr(DjangosWrapper, "is_usable", lambda self: asked.append(1) or djangos(self))
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    assert connection.is_usable()
+    assert asked == []
+
+    other = psycopg2.connect(
+        **{k: v for k, v in connection.get_connection_params().items() if k != "context"}
+    )
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    for _ in range(100):  # the server's goodbye reaches the socket
+        if not connection.is_usable():
+            break
+        time.sleep(0.02)
+    assert asked  # SELECT 1 asked, and it failed
+    assert not connection.is_usable()
+    connection.close()
+    with connection.cursor() as cursor:  # and a new connection works
+        cursor.execute("SELECT 1")
