@@ -34,3 +34,8 @@ BENCH_SMS_URL = f"{PROVIDER_URL}/sms"
 
 # Logging a line per request or task would measure the terminal, not the app.
 LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": "WARNING"}}
+
+# The load sections post far more orders per minute than a shop's default allowance
+# (API_RATE_LIMIT, 6,000): the limiter still runs for every request, its Redis round
+# trip is part of an order's cost, but it never answers 429 here.
+API_RATE_LIMIT = 1_000_000_000
