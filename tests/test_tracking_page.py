@@ -47,7 +47,7 @@ def test_page_shows_number_items_timeline_estimate_and_carrier_link(client, api_
     assert "Parcel sorted at the hub" in html and "Parcel received at the terminal" in html
     # Newest first.
     assert html.index("Parcel sorted at the hub") < html.index("Parcel received at the terminal")
-    eta = timezone.localdate() + timedelta(days=2)
+    eta = timezone.localdate(timezone=order.merchant.tzinfo) + timedelta(days=2)
     assert f"Arriving {eta:%A}" in html
     assert "https://gls-group.com/track/00340434161234567890" in html
     assert 'aria-current="step"' in html

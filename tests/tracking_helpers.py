@@ -103,7 +103,10 @@ def order_in_state(
     api, *, state: str, external_id: str, locale: str = "da", eta_days=2, items=None
 ):
     order = create_order(api, external_id=external_id, locale=locale, items=items)
-    eta = timezone.localdate() + timedelta(days=eta_days) if eta_days is not None else None
+    # Days ahead in the shop's zone, as the page counts them (UTC's date is a day behind
+    # Copenhagen's from 23:00 to midnight UTC).
+    today = timezone.localdate(timezone=order.merchant.tzinfo)
+    eta = today + timedelta(days=eta_days) if eta_days is not None else None
     shipment = add_shipment(api, order, eta=eta)
     tell_story(api, shipment, state)
     return Order.objects.unscoped(reason="test: the row the API just created").get(pk=order.pk)
