@@ -503,29 +503,13 @@ def _record_sent_in_one_statement(
         f"kept AS (UPDATE {touchpoints} SET sent_at = %s, provider_message_id = %s, "
         "recipient = %s WHERE id = %s AND status NOT IN (%s, %s) RETURNING status)"
     )
+    # `moved` and `kept` name the same row by the same values, and differ by status.
+    sent_row = [at, message_id, to, touchpoint.pk, S.SENDING, S.SCHEDULED]
     params = [
-        DeliveryAttempt.Outcome.SENT,
-        at,
-        message_id,
-        attempt_id,
-        S.SENT,
-        at,
-        at,
-        message_id,
-        to,
-        touchpoint.pk,
-        S.SENDING,
-        S.SCHEDULED,
-        touchpoint.status,
-        S.SENT,
-        reason,
-        at,
-        at,
-        message_id,
-        to,
-        touchpoint.pk,
-        S.SENDING,
-        S.SCHEDULED,
+        *(DeliveryAttempt.Outcome.SENT, at, message_id, attempt_id),
+        *(S.SENT, at, *sent_row),
+        *(touchpoint.status, S.SENT, reason, at),
+        *sent_row,
     ]
     select = "SELECT (SELECT count(*) FROM history), (SELECT status FROM kept)"
     if start is not None:
